@@ -1,0 +1,43 @@
+# One Makefile for people and CI. Every target creates .venv first when it is missing or when the pins changed.
+SHELL := /bin/bash
+PYTHON3 ?= python3
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+# nbgrader runs `alembic` (and kernels) from PATH: the venv's bin must come first.
+export PATH := $(BIN):$(PATH)
+PINS_HASH := $(shell cat requirements.txt pyproject.toml | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.pins-$(PINS_HASH)
+PYTEST_ARGS ?=
+LABS ?=
+
+.PHONY: venv test grade release examples lint bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@if [ -d $(VENV) ]; then echo "The pinned requirements changed: rebuilding $(VENV)"; rm -rf $(VENV); fi
+	$(PYTHON3) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+grade: venv
+	$(BIN)/autograd-labs example
+
+release: venv
+	$(BIN)/autograd-labs release $(LABS)
+
+examples: venv
+	$(BIN)/autograd-labs examples
+
+lint: venv
+	$(BIN)/ruff check .
+
+bench: venv
+	$(BIN)/python bench/notebook_times.py
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

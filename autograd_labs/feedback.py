@@ -1,0 +1,12 @@
+"""The `feedback` verb: HTML feedback for every autograded student, with nbgrader's generate_feedback."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from autograd_labs.course import check_nbgrader
+
+
+def generate_feedback(course_dir: Path, lab: str) -> list[Path]:
+    """Write feedback/<student>/<lab>/*.html for each autograded student and return the files written."""
+    check_nbgrader(["generate_feedback", lab, "--force"], course_dir)
+    return sorted((Path(course_dir) / "feedback").glob(f"*/{lab}/*.html"))

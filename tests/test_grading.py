@@ -1,0 +1,65 @@
+"""Round trip through nbgrader: full marks for the solution, exactly one exercise's points for one right answer."""
+from __future__ import annotations
+
+import csv
+
+import nbformat
+import pytest
+
+from autograd_labs.course import REPO_ROOT, notebook_path
+from autograd_labs.example_class import grade_example_class, partial_ids
+from autograd_labs.exercises import exercises, with_solutions
+from autograd_labs.grade import Status, grade
+from conftest import LABS, read_notebook, submit, tree_digest
+
+EXERCISES = [(lab, exercise) for lab in LABS
+             for exercise in exercises(nbformat.read(notebook_path(REPO_ROOT, "source", lab), as_version=4))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lab", LABS)
+def test_solution_scores_max(course, lab):
+    """The release version with every solution filled in scores max_score."""
+    source, release = read_notebook(course, "source", lab), read_notebook(course, "release", lab)
+    submit(course, "all_right", lab, with_solutions(release, source, [e.grade_id for e in exercises(source)]))
+    [result] = grade(course, lab, ["all_right"])
+    assert result.status == Status.GRADED
+    assert (result.score, result.max_score) == (result.max_score, sum(e.points for e in exercises(source)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("lab", "exercise"), EXERCISES, ids=[f"{lab}-{e.grade_id}" for lab, e in EXERCISES])
+def test_one_right_answer_scores_its_points(course, lab, exercise):
+    """A submission with exactly one exercise solved scores exactly that exercise's points."""
+    student = f"only_{exercise.grade_id}"
+    source, release = read_notebook(course, "source", lab), read_notebook(course, "release", lab)
+    submit(course, student, lab, with_solutions(release, source, [exercise.grade_id]))
+    [result] = grade(course, lab, [student])
+    assert (result.status, result.score) == (Status.GRADED, exercise.points)
+
+
+@pytest.mark.slow
+def test_example_class(tmp_path):
+    """`make grade`'s example class: solution full marks, blank 0, partial exactly its points; feedback and CSV."""
+    course_dir, release_dir = tmp_path / "course", tmp_path / "release"
+    before = tree_digest(REPO_ROOT / "examples")
+    results = grade_example_class(REPO_ROOT, course_dir, release_dir)
+    scores = {(r.student, r.lab): (r.status, r.score, r.max_score) for r in results}
+    expected = {}
+    for lab in LABS:
+        source = nbformat.read(notebook_path(REPO_ROOT, "source", lab), as_version=4)
+        points = {e.grade_id: e.points for e in exercises(source)}
+        total = sum(points.values())
+        partial = sum(points[i] for i in partial_ids(source))
+        assert 0 < partial < total
+        expected |= {("solution", lab): (Status.GRADED, total, total), ("blank", lab): (Status.GRADED, 0, total),
+                     ("partial", lab): (Status.GRADED, partial, total)}
+    assert scores == expected
+    assert tree_digest(REPO_ROOT / "examples") == before
+    with open(course_dir / "grades.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {(row["student_id"], row["lab"], row["status"], float(row["score"])) for row in rows} == {
+        (student, lab, str(status), score) for (student, lab), (status, score, _) in expected.items()}
+    for lab in LABS:
+        for student in ["solution", "blank", "partial"]:
+            assert (course_dir / "feedback" / student / lab / f"{lab}.html").is_file()

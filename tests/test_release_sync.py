@@ -1,0 +1,67 @@
+"""release/ and examples/ are exactly what the tools generate from source/ (regenerated in a scratch copy)."""
+from __future__ import annotations
+
+import shutil
+
+import nbformat
+import pytest
+from traitlets.config.loader import PyFileConfigLoader
+
+from autograd_labs.colab import BADGE_CELL_ID, colab_url
+from autograd_labs.course import CONFIG_FILE, REPO_ROOT, notebook_path
+from autograd_labs.example_class import example_submissions
+from autograd_labs.release import release
+from conftest import LABS, tree_digest
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory):
+    """release/ regenerated from source/ into a scratch folder."""
+    output = tmp_path_factory.mktemp("release")
+    release(LABS, REPO_ROOT, output)
+    return output
+
+
+def test_release_is_byte_identical(regenerated):
+    """Regenerating release/ from source/ gives the committed files, byte for byte."""
+    assert tree_digest(regenerated) == tree_digest(REPO_ROOT / "release"), (
+        "release/ is not in sync with source/: run `make release` and commit the result")
+
+
+def test_sync_check_notices_an_edit(regenerated, tmp_path):
+    """A hand edit to one release notebook changes the tree's digest (the sync check can fail)."""
+    edited = tmp_path / "release"
+    shutil.copytree(regenerated, edited)
+    path = edited / LABS[0] / f"{LABS[0]}.ipynb"
+    path.write_bytes(path.read_bytes().replace(b"Lab", b"Lap", 1))
+    assert tree_digest(edited) != tree_digest(regenerated)
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_release_starts_with_colab_badge(lab):
+    """Each release notebook opens with an "Open in Colab" badge linking to itself in the repository."""
+    nb = nbformat.read(notebook_path(REPO_ROOT, "release", lab), as_version=4)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and first.id == BADGE_CELL_ID
+    config = PyFileConfigLoader(CONFIG_FILE, path=str(REPO_ROOT)).load_config()
+    repository = config.AddColabBadge.repository  # the one setting the link is built from
+    assert repository.startswith("https://github.com/")
+    assert colab_url(repository, "main", f"release/{lab}/{lab}.ipynb") in first.source
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_release_hides_solutions_and_hidden_tests(lab):
+    """Student versions keep no solution code and no hidden tests."""
+    text = notebook_path(REPO_ROOT, "release", lab).read_text()
+    for marker in ["### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS", "HIDDEN TESTS"]:
+        assert marker not in text
+
+
+def test_examples_are_in_sync(tmp_path):
+    """examples/submitted holds exactly what `make examples` builds from source/ and release/."""
+    for relative, nb in example_submissions(REPO_ROOT).items():
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, path)
+    assert tree_digest(tmp_path / "examples") == tree_digest(REPO_ROOT / "examples"), (
+        "examples/ is out of date: run `make examples` and commit the result")
