@@ -14,7 +14,7 @@ LABS ?=
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP):
 	@if [ -d $(VENV) ]; then echo "The pinned requirements changed: rebuilding $(VENV)"; rm -rf $(VENV); fi
 	$(PYTHON3) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
