@@ -28,6 +28,7 @@ grade: venv
 	$(BIN)/autograd-labs example
 
 release: venv
+	$(BIN)/autograd-labs sync-checks
 	$(BIN)/autograd-labs release $(LABS)
 
 examples: venv

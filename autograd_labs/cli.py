@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
     grade.add_argument("--csv", type=Path, help="also write the results to this CSV file")
 
+    verbs.add_parser("sync-checks", help="copy autograd_labs/checks.py into each source notebook's checks cell")
     verbs.add_parser("example", help="grade the bundled example class in build/example-course (make grade)")
     verbs.add_parser("examples", help="regenerate the example class's submissions under examples/")
     return parser
@@ -43,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
             print(format_table(results))
             if args.csv:
                 write_csv(results, args.csv)
+        elif args.verb == "sync-checks":
+            from autograd_labs.sync_checks import sync_checks
+
+            for lab in sync_checks():
+                print(f"updated the checks cell of source/{lab}")
         elif args.verb == "example":
             from autograd_labs.example_class import print_example_class
 

@@ -6,6 +6,7 @@ import pytest
 
 from autograd_labs.course import REPO_ROOT, notebook_path
 from autograd_labs.exercises import exercises, nbgrader_meta
+from autograd_labs.sync_checks import checks_cell, checks_cell_source, stale_labs
 from conftest import LABS
 
 
@@ -72,3 +73,19 @@ def test_lint_catches_broken_metadata():
     found = "\n".join(problems(nb))
     for words in ["used more than once", "has no points", "stored outputs", "orphan is not followed", "not Python 3"]:
         assert words in found
+
+
+def test_checks_cells_match_the_shared_module():
+    """Each lab's checks cell is a copy of autograd_labs/checks.py (run `make release` after editing it)."""
+    assert stale_labs(REPO_ROOT) == []
+
+
+def test_an_edited_checks_cell_is_stale(tmp_path):
+    """stale_labs notices a lab whose checks cell was edited by hand."""
+    lab = LABS[0]
+    nb = nbformat.read(notebook_path(REPO_ROOT, "source", lab), as_version=4)
+    checks_cell(nb).source = checks_cell_source().replace("wrong sign", "sign is wrong")
+    path = notebook_path(tmp_path, "source", lab)
+    path.parent.mkdir(parents=True)
+    nbformat.write(nb, path)
+    assert stale_labs(tmp_path) == [lab]
