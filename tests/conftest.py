@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import sys
 from pathlib import Path
 
 import nbformat
@@ -10,7 +13,8 @@ import pytest
 from autograd_labs.course import REPO_ROOT, lab_names, new_course, notebook_path
 from autograd_labs.release import generate
 
-LABS = lab_names(REPO_ROOT)
+# LABS="lab01_forward_backward lab02_graph" limits a run to some labs (handy while authoring one).
+LABS = os.environ.get("LABS", "").split() or lab_names(REPO_ROOT)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -31,6 +35,31 @@ def torch_home(tmp_path_factory):
     patch = pytest.MonkeyPatch()
     patch.setenv("TORCH_HOME", str(home))
     yield home
+    patch.undo()
+
+
+STRICT_WARNINGS = ("import warnings; warnings.simplefilter('error', DeprecationWarning); "
+                   "warnings.simplefilter('error', FutureWarning)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def strict_python3_kernel(tmp_path_factory):
+    """Make every notebook the tests execute run in a kernel where deprecated APIs raise.
+
+    A kernelspec named python3 on JUPYTER_PATH takes precedence over ipykernel's own, so nbval, nbclient and
+    nbgrader all start it; it turns DeprecationWarning and FutureWarning into errors, so an API that torch is
+    retiring fails CI before it confuses a student.
+    """
+    jupyter_path = tmp_path_factory.mktemp("jupyter_path")
+    spec_dir = jupyter_path / "kernels" / "python3"
+    spec_dir.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+            f"--IPKernelApp.exec_lines={STRICT_WARNINGS}"]
+    spec = {"argv": argv, "display_name": "Python 3 (deprecations are errors)", "language": "python"}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
+    patch = pytest.MonkeyPatch()
+    patch.setenv("JUPYTER_PATH", os.pathsep.join(filter(None, [str(jupyter_path), os.environ.get("JUPYTER_PATH")])))
+    yield spec_dir
     patch.undo()
 
 
