@@ -39,6 +39,7 @@ lint: venv
 
 bench: venv
 	$(BIN)/python bench/notebook_times.py
+	$(BIN)/python bench/grading.py
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -1,5 +1,5 @@
 """nbgrader settings for the autograd-labs course (the repository root is the course directory)."""
-from nbgrader.converters import GenerateAssignment
+from nbgrader.converters import GenerateAssignment, GenerateFeedback
 
 c = get_config()
 
@@ -14,3 +14,17 @@ c.AddColabBadge.repository = "https://github.com/autograd-labs/autograd-labs"
 c.GenerateAssignment.preprocessors = GenerateAssignment.class_traits()["preprocessors"].default() + [
     "autograd_labs.colab.AddColabBadge"
 ]
+
+# Feedback never shows hidden tests: their source is removed and graded cells' tracebacks cut to one line.
+c.GenerateFeedback.preprocessors = GenerateFeedback.class_traits()["preprocessors"].default() + [
+    "autograd_labs.feedback.HideHiddenTests"
+]
+
+# Seconds a whole notebook may run when grading (each cell also stops at Execute.timeout).
+c.AutogradLabs.notebook_timeout = 300
+
+# `autograd-labs collect LAB --zip FILE`: submission file names in a learning platform's zip download, e.g.
+# ada_1234_5678_lab01_forward_backward.ipynb (student id, two numbers, the lab; a "-1" resubmission suffix is ok).
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/(?P<student_id>[^/_]+)_(?:late_)?\d+_\d+_(?P<file_id>lab\d\d_\w+?)(?:-\d+)?\.ipynb$"
+)

@@ -1,7 +1,8 @@
-"""The `autograd-labs` command: one verb per instructor step."""
+"""The `autograd-labs` command: one verb per instructor step, run in an nbgrader course directory."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from autograd_labs.course import REPO_ROOT, NbgraderError
@@ -10,16 +11,29 @@ from autograd_labs.course import REPO_ROOT, NbgraderError
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser with its verbs."""
     parser = argparse.ArgumentParser(prog="autograd-labs", description=__doc__)
+    course = argparse.ArgumentParser(add_help=False)
+    course.add_argument("--course-dir", type=Path, default=Path.cwd(), help="nbgrader course directory (default: .)")
     verbs = parser.add_subparsers(dest="verb", required=True)
 
     release = verbs.add_parser("release", help="generate student versions into release/ (all labs by default)")
     release.add_argument("labs", nargs="*", help="labs to release, e.g. lab01_forward_backward")
 
-    grade = verbs.add_parser("grade", help="autograde a lab in an nbgrader course directory")
+    collect = verbs.add_parser("collect", parents=[course], help="collect submissions into submitted/")
+    collect.add_argument("lab")
+    collect.add_argument("--zip", type=Path, help="a learning platform's zip download (else: the JupyterHub exchange)")
+
+    grade = verbs.add_parser("grade", parents=[course], help="autograde a lab for the class, in parallel on Dask")
     grade.add_argument("lab")
-    grade.add_argument("--course-dir", type=Path, default=Path.cwd(), help="nbgrader course directory (default: .)")
+    where = grade.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=int, help="local worker processes (default: one per core)")
+    where.add_argument("--scheduler", help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
     grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
-    grade.add_argument("--csv", type=Path, help="also write the results to this CSV file")
+
+    feedback = verbs.add_parser("feedback", parents=[course], help="HTML feedback for students, hidden tests hidden")
+    feedback.add_argument("lab")
+
+    export = verbs.add_parser("export", parents=[course], help="grades CSV: one row per student per lab, with status")
+    export.add_argument("--output", type=Path, default=Path("grades.csv"), help="CSV file (default: grades.csv)")
 
     verbs.add_parser("sync-checks", help="copy autograd_labs/checks.py into each source notebook's checks cell")
     verbs.add_parser("example", help="grade the bundled example class in build/example-course (make grade)")
@@ -27,38 +41,57 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run(args: argparse.Namespace) -> int:
+    """Carry out one parsed command and return its exit status."""
+    if args.verb == "release":
+        from autograd_labs.release import release
+
+        for lab in release(args.labs or None):
+            print(f"released {lab} -> release/{lab}/")
+    elif args.verb == "collect":
+        from autograd_labs.collect import collect_exchange, collect_zip
+
+        students = collect_zip(args.course_dir, args.lab, args.zip) if args.zip else collect_exchange(
+            args.course_dir, args.lab)
+        print(f"{len(students)} students have submitted {args.lab}: {', '.join(students)}")
+    elif args.verb == "grade":
+        from autograd_labs.grade import grade
+        from autograd_labs.report import format_table
+
+        results = grade(args.course_dir, args.lab, args.student, jobs=args.jobs, scheduler=args.scheduler,
+                        progress=True)
+        print(format_table(results))
+    elif args.verb == "feedback":
+        from autograd_labs.feedback import generate_feedback
+
+        files = generate_feedback(args.course_dir, args.lab)
+        print(f"wrote {len(files)} feedback files under {args.course_dir / 'feedback'}")
+    elif args.verb == "export":
+        from autograd_labs.export import export
+
+        print(f"wrote {export(args.course_dir, args.output)}")
+    elif args.verb == "sync-checks":
+        from autograd_labs.sync_checks import sync_checks
+
+        for lab in sync_checks():
+            print(f"updated the checks cell of source/{lab}")
+    elif args.verb == "example":
+        from autograd_labs.example_class import print_example_class
+
+        return print_example_class()
+    elif args.verb == "examples":
+        from autograd_labs.example_class import write_examples
+
+        for path in write_examples():
+            print(f"wrote {path.relative_to(REPO_ROOT)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit status."""
     args = build_parser().parse_args(argv)
     try:
-        if args.verb == "release":
-            from autograd_labs.release import release
-
-            for lab in release(args.labs or None):
-                print(f"released {lab} -> release/{lab}/")
-        elif args.verb == "grade":
-            from autograd_labs.grade import grade
-            from autograd_labs.report import format_table, write_csv
-
-            results = grade(args.course_dir, args.lab, args.student)
-            print(format_table(results))
-            if args.csv:
-                write_csv(results, args.csv)
-        elif args.verb == "sync-checks":
-            from autograd_labs.sync_checks import sync_checks
-
-            for lab in sync_checks():
-                print(f"updated the checks cell of source/{lab}")
-        elif args.verb == "example":
-            from autograd_labs.example_class import print_example_class
-
-            return print_example_class()
-        elif args.verb == "examples":
-            from autograd_labs.example_class import write_examples
-
-            for path in write_examples():
-                print(f"wrote {path.relative_to(REPO_ROOT)}")
+        return run(args)
     except (NbgraderError, ValueError) as error:
-        print(f"autograd-labs {args.verb}: {error}")
+        print(f"autograd-labs {args.verb}: {error}", file=sys.stderr)
         return 1
-    return 0

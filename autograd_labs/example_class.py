@@ -13,10 +13,11 @@ import nbformat
 
 from autograd_labs.course import REPO_ROOT, lab_names, new_course, notebook_path
 from autograd_labs.exercises import exercises, with_solutions
+from autograd_labs.export import export
 from autograd_labs.feedback import generate_feedback
 from autograd_labs.grade import StudentResult, grade
 from autograd_labs.release import copy_release, generate
-from autograd_labs.report import format_table, write_csv
+from autograd_labs.report import format_table
 
 EXAMPLES_DIR = "examples"
 
@@ -55,7 +56,7 @@ def write_examples(root: Path = REPO_ROOT) -> list[Path]:
 
 
 def grade_example_class(root: Path = REPO_ROOT, course_dir: Path | None = None,
-                        release_dir: Path | None = None) -> list[StudentResult]:
+                        release_dir: Path | None = None, progress: bool = False) -> list[StudentResult]:
     """Regenerate release/, grade the example class in a scratch course, write feedback and grades.csv.
 
     Returns the results; the scratch course (default build/example-course) keeps everything nbgrader wrote.
@@ -71,16 +72,16 @@ def grade_example_class(root: Path = REPO_ROOT, course_dir: Path | None = None,
     shutil.copytree(root / EXAMPLES_DIR / "submitted", course_dir / "submitted")
     results = []
     for lab in labs:
-        results += grade(course_dir, lab)
+        results += grade(course_dir, lab, progress=progress)
         generate_feedback(course_dir, lab)
-    write_csv(results, course_dir / "grades.csv")
+    export(course_dir, course_dir / "grades.csv")
     return results
 
 
 def print_example_class(root: Path = REPO_ROOT) -> int:
     """Grade the example class, print its table and where the outputs are; return an exit status."""
     course_dir = root / "build" / "example-course"
-    results = grade_example_class(root, course_dir)
+    results = grade_example_class(root, course_dir, progress=True)
     print(format_table(results))
     print(f"\nFeedback: {course_dir / 'feedback'}\nGrades:   {course_dir / 'grades.csv'}")
     return 0

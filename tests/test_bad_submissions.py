@@ -13,9 +13,12 @@ FILES = Path(__file__).parent / "files"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("lab", LABS)
-def test_class_with_broken_notebooks_finishes(course, lab):
-    """A notebook that is not JSON and one that loops forever are reported; the good one is graded as usual."""
+def test_class_with_broken_notebooks_finishes(course):
+    """A notebook that is not JSON and one that loops forever are reported; the good one is graded as usual.
+
+    One lab is enough: the handling does not depend on the lab, and the loop costs a cell's time limit.
+    """
+    lab = LABS[0]
     source, release = read_notebook(course, "source", lab), read_notebook(course, "release", lab)
     all_ids = [e.grade_id for e in exercises(source)]
     first = exercises(source)[0]

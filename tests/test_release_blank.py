@@ -5,7 +5,8 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograd_labs.exercises import nbgrader_meta
-from autograd_labs.grade import Status, grade, gradebook_url
+from autograd_labs.grade import Status, grade
+from autograd_labs.prepare import db_url, load_course_config
 from conftest import LABS, read_notebook, submit
 
 
@@ -24,7 +25,7 @@ def test_blank_release_scores_zero(course, lab):
     for cell in graded_cells:
         errors = [o for o in cell.outputs if o.output_type == "error"]
         assert errors, f"{nbgrader_meta(cell)['grade_id']} passes on the blank release version"
-    with Gradebook(gradebook_url(course)) as gb:
+    with Gradebook(db_url(load_course_config(course))) as gb:
         submission = gb.find_submission(lab, student)
         scores = {g.name: g.score for nb in submission.notebooks for g in nb.grades}
     assert scores and set(scores.values()) == {0}

@@ -1,0 +1,56 @@
+"""The `export` verb: one CSV row per student per lab, with the gradebook's score and a status in plain words.
+
+Every student the course knows (in the gradebook or with a folder under submitted/) gets a row for every lab,
+including those who submitted nothing or a broken notebook.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+
+from autograd_labs.course import notebook_path
+from autograd_labs.grade import Status, StudentResult
+from autograd_labs.ledger import read_statuses
+from autograd_labs.prepare import db_url, load_course_config
+from autograd_labs.report import write_csv
+
+
+def known_students(course_dir: Path, gb: Gradebook) -> list[str]:
+    """Return every student in the gradebook or under submitted/, sorted."""
+    students = {student.id for student in gb.students}
+    submitted = Path(course_dir) / "submitted"
+    if submitted.is_dir():
+        students |= {p.name for p in submitted.iterdir() if p.is_dir()}
+    return sorted(students)
+
+
+def class_results(course_dir: Path) -> list[StudentResult]:
+    """Return a result for every known student in every lab of the gradebook."""
+    course_dir = Path(course_dir).resolve()
+    results = []
+    with Gradebook(db_url(load_course_config(course_dir))) as gb:
+        students = known_students(course_dir, gb)
+        for assignment in sorted(gb.assignments, key=lambda a: a.name):
+            lab, total = assignment.name, assignment.max_score
+            statuses = read_statuses(course_dir, lab)
+            for student in students:
+                try:
+                    score = gb.find_submission(lab, student).score
+                except MissingEntry:
+                    score = None
+                if student in statuses:
+                    status, message = Status(statuses[student]["status"]), statuses[student]["message"]
+                elif score is not None:
+                    status, message = Status.GRADED, ""
+                elif notebook_path(course_dir, "submitted", lab, student).is_file():
+                    status, message = Status.NOT_GRADED, f"{student}: submitted but not graded yet"
+                else:
+                    status, message = Status.MISSING, f"{student}: nothing submitted for {lab}"
+                results.append(StudentResult(student, lab, status, score or 0.0, total, message))
+    return results
+
+
+def export(course_dir: Path, output: Path) -> Path:
+    """Write the class's grades CSV to output and return its path."""
+    return write_csv(class_results(course_dir), output)

@@ -1,0 +1,140 @@
+"""Benchmark class grading: serial `nbgrader autograde` against `grade --jobs 2`, and a loopback Dask cluster.
+
+Builds a synthetic class (per lab: a correct, a blank, two partial and one broken submission; at least 40 in
+all), grades it each way in fresh course copies, and prints wall times, ratios, the floor (executing each
+solution notebook once, divided by the cores) and where the time goes. A benchmark, not a test.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from autograd_labs.cluster import dask_client
+from autograd_labs.course import lab_names, new_course, notebook_path, run_nbgrader, tool_env
+from autograd_labs.exercises import exercises, with_solutions
+from autograd_labs.grade import grade
+from autograd_labs.release import generate
+
+CORES = os.cpu_count() or 1
+
+
+def seed_torch_home(folder: Path) -> None:
+    """Stand-in ResNet18 weights where torchvision looks for them (no network)."""
+    import torch
+    from torchvision.models import ResNet18_Weights, resnet18
+
+    checkpoint = folder / "hub" / "checkpoints" / Path(ResNet18_Weights.DEFAULT.url).name
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    torch.save(resnet18(weights=None).state_dict(), checkpoint)
+
+
+def build_class(course_dir: Path, labs: list[str]) -> int:
+    """Generate every lab and submit five students per lab; return the number of submissions."""
+    generate(course_dir, labs)
+    count = 0
+    for lab in labs:
+        source = nbformat.read(notebook_path(course_dir, "source", lab), as_version=4)
+        release = nbformat.read(notebook_path(course_dir, "release", lab), as_version=4)
+        ids = [e.grade_id for e in exercises(source)]
+        for student, solved in {"correct": ids, "blank": [], "first_half": ids[: len(ids) // 2],
+                                "second_half": ids[len(ids) // 2:]}.items():
+            path = notebook_path(course_dir, "submitted", lab, f"{student}_{lab[:5]}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(with_solutions(release, source, solved), path)
+            count += 1
+        broken = notebook_path(course_dir, "submitted", lab, f"broken_{lab[:5]}")
+        broken.parent.mkdir(parents=True, exist_ok=True)
+        broken.write_text('{"cells": [')
+        count += 1
+    return count
+
+
+def timed(action) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def execute_once(nb, workdir) -> float:
+    return timed(lambda: NotebookClient(nb, timeout=600, kernel_name="python3",
+                                        resources={"metadata": {"path": str(workdir)}}).execute())
+
+
+def main() -> None:
+    labs = lab_names()
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        seed_torch_home(scratch / "torch_home")
+        os.environ["TORCH_HOME"] = str(scratch / "torch_home")
+        os.environ["PATH"] = tool_env()["PATH"]
+        template = new_course(scratch / "template", labs=labs)
+        submissions = build_class(template, labs)
+        print(f"synthetic class: {submissions} submissions over {len(labs)} labs, {CORES} cores")
+
+        def fresh(name):
+            target = scratch / name
+            shutil.copytree(template, target)
+            return target
+
+        serial_dir = fresh("serial")
+        serial = sum(timed(lambda lab=lab: run_nbgrader(["autograde", lab, "--force"], serial_dir)) for lab in labs)
+        local_dir = fresh("local")
+        local = sum(timed(lambda lab=lab: grade(local_dir, lab, jobs=2)) for lab in labs)
+
+        floor_parts = {}
+        for lab in labs:
+            floor_parts[lab] = execute_once(nbformat.read(notebook_path(template, "source", lab), as_version=4),
+                                            scratch)
+        floor = sum(floor_parts.values()) * 4 / CORES  # four executable submissions per lab
+        kernel_start = execute_once(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), scratch)
+        imports = execute_once(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+            "import torch, torchvision, matplotlib.pyplot")]), scratch) - kernel_start
+        start = time.perf_counter()
+        with dask_client(2):
+            cluster_start = time.perf_counter() - start
+
+        scheduler_file = scratch / "scheduler.json"
+        bin_dir = os.path.dirname(sys.executable)
+        processes = [subprocess.Popen([f"{bin_dir}/dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                       "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)]
+        while not scheduler_file.exists():
+            time.sleep(0.2)
+        processes += [subprocess.Popen([f"{bin_dir}/dask", "worker", "--scheduler-file", str(scheduler_file),
+                                        "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                      for _ in range(2)]
+        address = json.loads(scheduler_file.read_text())["address"]
+        from distributed import Client
+
+        with Client(address) as client:
+            client.wait_for_workers(2, timeout=60)
+        remote_dir = fresh("remote")
+        remote = sum(timed(lambda lab=lab: grade(remote_dir, lab, scheduler=address)) for lab in labs)
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+
+        print(f"serial nbgrader autograde      {serial:8.1f} s")
+        print(f"grade --jobs 2                 {local:8.1f} s   {serial / local:4.2f}x faster than serial")
+        print(f"floor (solutions once / cores) {floor:8.1f} s   --jobs 2 is {local / floor - 1:+.0%} over the floor")
+        print(f"loopback dask scheduler, 2 wk  {remote:8.1f} s   {remote / local:4.2f}x the time of --jobs 2")
+        print("where the time goes, per notebook:")
+        print(f"  kernel start {kernel_start:.2f} s, imports (torch, torchvision, matplotlib) {imports:.2f} s, "
+              f"local cluster start {cluster_start:.2f} s (once per lab)")
+        for lab, seconds in floor_parts.items():
+            print(f"  {lab:<28} executes in {seconds:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""The instructor verbs around grading: collect (zip download), feedback without hidden tests, export, the CLI."""
+from __future__ import annotations
+
+import csv
+import html
+import re
+import subprocess
+import sys
+import zipfile
+
+import nbformat
+import pytest
+
+from autograd_labs.collect import collect_zip
+from autograd_labs.course import REPO_ROOT, new_course, notebook_path, tool_env
+from autograd_labs.exercises import exercises, with_solutions
+from autograd_labs.export import class_results
+from autograd_labs.feedback import HideHiddenTests, generate_feedback
+from autograd_labs.grade import Status, grade
+from autograd_labs.release import generate
+from conftest import LABS, read_notebook, submit, tree_digest
+
+LAB = LABS[0]
+
+
+def hidden_test_lines(lab) -> list[str]:
+    """Return the substantial lines inside the source's hidden test regions."""
+    source = notebook_path(REPO_ROOT, "source", lab).read_text()
+    nb = nbformat.reads(source, as_version=4)
+    lines = []
+    for cell in nb.cells:
+        for region in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S):
+            lines += [line.strip() for line in region.splitlines() if len(line.strip()) > 25]
+    return lines
+
+
+def visible_text(page: str) -> str:
+    """Return an HTML page's text, tags stripped and entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """A course with a partly right, a blank, a broken and an absent student, graded and with feedback."""
+    course_dir = new_course(tmp_path_factory.mktemp("course"), labs=[LAB])
+    generate(course_dir, [LAB])
+    source, release = read_notebook(course_dir, "source", LAB), read_notebook(course_dir, "release", LAB)
+    submit(course_dir, "partial", LAB, with_solutions(release, source, [exercises(source)[0].grade_id]))
+    submit(course_dir, "blank", LAB, release)
+    submit(course_dir, "broken", LAB, b"{ this is not a notebook")
+    (course_dir / "submitted" / "absent").mkdir(parents=True)
+    results = grade(course_dir, LAB, jobs=2)
+    generate_feedback(course_dir, LAB)
+    return course_dir, results
+
+
+@pytest.mark.slow
+def test_feedback_hides_hidden_tests(graded_class):
+    """No line of a hidden test appears in any student's feedback, though the autograded notebook has them."""
+    course_dir, _ = graded_class
+    secrets = hidden_test_lines(LAB)
+    assert secrets
+    autograded = notebook_path(course_dir, "autograded", LAB, "blank").read_text()
+    assert any(line in autograded for line in secrets), "the control failed: no hidden line to hide"
+    for student in ["partial", "blank"]:
+        page = visible_text((course_dir / "feedback" / student / LAB / f"{LAB}.html").read_text())
+        assert [line for line in secrets if line in page] == []
+        assert "HIDDEN TESTS" not in page
+
+
+def test_hide_hidden_tests_cuts_tracebacks():
+    """The preprocessor drops the hidden region and leaves one line per error in a graded cell."""
+    source = "assert f(1) == 2\n### BEGIN HIDDEN TESTS\nassert f(7) == 49\n### END HIDDEN TESTS"
+    cell = nbformat.v4.new_code_cell(source,
+                                     metadata={"nbgrader": {"grade": True, "grade_id": "t", "points": 1,
+                                                            "solution": False, "locked": True}})
+    cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="f(7) is wrong",
+                                           traceback=["----", "assert f(7) == 49", "AssertionError: f(7) is wrong"])]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    nb, _ = HideHiddenTests().preprocess(nb, {})
+    assert "f(7) == 49" not in nb.cells[0].source
+    assert nb.cells[0].outputs[0].traceback == ["AssertionError: f(7) is wrong"]
+
+
+@pytest.mark.slow
+def test_export_has_every_student_with_a_status(graded_class, tmp_path):
+    """export: one row per student per lab, absent and broken students included, each with a plain status."""
+    course_dir, results = graded_class
+    rows = {r.student: r for r in class_results(course_dir)}
+    assert {s: str(r.status) for s, r in rows.items()} == {
+        "absent": "missing", "blank": "graded", "broken": "invalid", "partial": "graded"}
+    points = exercises(read_notebook(course_dir, "source", LAB))[0].points
+    assert (rows["partial"].score, rows["blank"].score, rows["broken"].score) == (points, 0, 0)
+    assert "broken" in rows["broken"].message and f"submitted/broken/{LAB}/{LAB}.ipynb" in rows["broken"].message
+
+
+@pytest.mark.slow
+def test_cli_grade_export_and_feedback(graded_class, tmp_path):
+    """The console script grades one student, exports the CSV and writes feedback, all from the course dir."""
+    course_dir, _ = graded_class
+
+    def cli(*args):
+        command = [sys.executable, "-m", "autograd_labs", *args, "--course-dir", str(course_dir)]
+        return subprocess.run(command, env=tool_env(), capture_output=True, text=True, cwd=tmp_path)
+
+    graded = cli("grade", LAB, "--student", "partial", "--jobs", "1")
+    assert graded.returncode == 0, graded.stderr[-3000:]
+    assert re.search(r"partial\s+" + LAB + r"\s+\d+ / \d+\s+graded", graded.stdout)
+    exported = cli("export", "--output", str(tmp_path / "grades.csv"))
+    assert exported.returncode == 0, exported.stderr[-3000:]
+    with open(tmp_path / "grades.csv", newline="") as handle:
+        assert {row["student_id"] for row in csv.DictReader(handle)} == {"absent", "blank", "broken", "partial"}
+    feedback = cli("feedback", LAB)
+    assert feedback.returncode == 0 and "wrote 2 feedback files" in feedback.stdout
+    missing_lab = cli("grade", "lab99_missing", "--jobs", "1")
+    assert missing_lab.returncode != 0
+
+
+def canvas_zip(path, submissions: dict[str, bytes]):
+    """Write a zip like a learning platform's download: STUDENT_SUBMISSIONID_FILEID_LAB.ipynb per student."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for number, (student, content) in enumerate(sorted(submissions.items())):
+            archive.writestr(f"submissions/{student}_{1000 + number}_{5000 + number}_{LAB}.ipynb", content)
+        archive.writestr("submissions/readme.txt", "not a submission")
+    return path
+
+
+def test_collect_from_a_zip_download(tmp_path):
+    """collect --zip puts each student's notebook at submitted/<student>/<lab>/<lab>.ipynb, unchanged."""
+    course_dir = new_course(tmp_path / "course", labs=[LAB])
+    generate(course_dir, [LAB])
+    release = notebook_path(course_dir, "release", LAB).read_bytes()
+    archive = canvas_zip(tmp_path / "download.zip", {"ada": release, "ben": release.replace(b"YOUR CODE", b"MY CODE")})
+    assert collect_zip(course_dir, LAB, archive) == ["ada", "ben"]
+    assert notebook_path(course_dir, "submitted", LAB, "ada").read_bytes() == release
+    assert b"MY CODE" in notebook_path(course_dir, "submitted", LAB, "ben").read_bytes()
+    before = tree_digest(course_dir / "submitted")
+    assert [r.status for r in grade(course_dir, LAB, jobs=1)] == [Status.GRADED, Status.GRADED]
+    assert tree_digest(course_dir / "submitted") == before
