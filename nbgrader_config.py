@@ -22,9 +22,16 @@ c.GenerateFeedback.preprocessors = GenerateFeedback.class_traits()["preprocessor
 
 # Seconds a whole notebook may run when grading (each cell also stops at Execute.timeout).
 c.AutogradLabs.notebook_timeout = 300
+# Student code runs in a bubblewrap sandbox (no network, no course files) where bwrap is installed,
+# with this much data memory (MiB) per notebook.
+c.AutogradLabs.sandbox = True
+c.AutogradLabs.memory_mb = 4096
 
 # `autograd-labs collect LAB --zip FILE`: submission file names in a learning platform's zip download, e.g.
 # ada_1234_5678_lab01_forward_backward.ipynb (student id, two numbers, the lab; a "-1" resubmission suffix is ok).
 c.FileNameCollectorPlugin.named_regexp = (
     r".*/(?P<student_id>[^/_]+)_(?:late_)?\d+_\d+_(?P<file_id>lab\d\d_\w+?)(?:-\d+)?\.ipynb$"
 )
+
+# A submission whose graded cells were deleted gets them back from the gradebook (the grade report says so).
+c.OverwriteCells.add_missing_cells = True

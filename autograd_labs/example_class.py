@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograd_labs.cluster import dask_client
 from autograd_labs.course import REPO_ROOT, lab_names, new_course, notebook_path
 from autograd_labs.exercises import exercises, with_solutions
 from autograd_labs.export import export
@@ -71,9 +72,10 @@ def grade_example_class(root: Path = REPO_ROOT, course_dir: Path | None = None,
     copy_release(course_dir, labs, Path(release_dir or root / "release"))
     shutil.copytree(root / EXAMPLES_DIR / "submitted", course_dir / "submitted")
     results = []
-    for lab in labs:
-        results += grade(course_dir, lab, progress=progress)
-        generate_feedback(course_dir, lab)
+    with dask_client() as client:  # one local cluster for every lab
+        for lab in labs:
+            results += grade(course_dir, lab, progress=progress, client=client)
+            generate_feedback(course_dir, lab)
     export(course_dir, course_dir / "grades.csv")
     return results
 

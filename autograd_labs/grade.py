@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -22,9 +23,13 @@ from autograd_labs.cluster import dask_client
 from autograd_labs.course import notebook_path, tool_env
 from autograd_labs.execute import Execution, execute_submission
 from autograd_labs.ledger import write_statuses
-from autograd_labs.prepare import db_url, load_course_config, sanitize
+from autograd_labs.prepare import NotThisLab, db_url, load_course_config, sanitize
 from autograd_labs.record import record
+from autograd_labs.sandbox import bwrap
 
+# Errors that show the sandbox stopping a notebook: a read-only file system, no network.
+SANDBOX_DENIALS = ("Read-only file system", "Network is unreachable", "[Errno 111] Connection refused",
+                   "Temporary failure in name resolution")
 DEFAULT_CELL_TIMEOUT = 30
 DEFAULT_NOTEBOOK_TIMEOUT = 300
 
@@ -38,6 +43,8 @@ class Status(StrEnum):
     TIMED_OUT = "timed out"
     KERNEL_DIED = "kernel died"
     WORKER_DIED = "worker died"
+    REPAIRED = "repaired"
+    BLOCKED = "blocked"
     FAILED = "grading failed"
     NOT_GRADED = "not graded yet"
 
@@ -72,11 +79,12 @@ def unreadable_reason(path: Path) -> str | None:
     return None
 
 
-def timeouts(config: Config) -> tuple[int, int]:
-    """Return (seconds per cell, seconds per notebook) from the course config."""
-    cell = config.Execute.get("timeout", DEFAULT_CELL_TIMEOUT)
-    notebook = config.AutogradLabs.get("notebook_timeout", DEFAULT_NOTEBOOK_TIMEOUT)
-    return int(cell), int(notebook)
+def execution_settings(config: Config) -> dict:
+    """Return the execution task's settings (time limits, sandbox, memory) from the course config."""
+    ours = config.AutogradLabs
+    return {"cell_timeout": int(config.Execute.get("timeout", DEFAULT_CELL_TIMEOUT)),
+            "notebook_timeout": int(ours.get("notebook_timeout", DEFAULT_NOTEBOOK_TIMEOUT)),
+            "sandbox": bool(ours.get("sandbox", True)), "memory_mb": int(ours.get("memory_mb", 4096))}
 
 
 def max_score(config: Config, lab: str) -> float:
@@ -108,8 +116,8 @@ class Grading:
         """Return the submission's path relative to the course directory, for messages."""
         return str(notebook_path(self.course_dir, "submitted", self.lab, student).relative_to(self.course_dir))
 
-    def prepare(self, student: str) -> str | StudentResult:
-        """Return the sanitized notebook text, or the student's result when it cannot be graded."""
+    def prepare(self, student: str) -> tuple[str, list[str]] | StudentResult:
+        """Return the sanitized notebook text and its repairs, or the student's result when it cannot be graded."""
         path = notebook_path(self.course_dir, "submitted", self.lab, student)
         if not path.is_file():
             return self.result(student, Status.MISSING, message=f"{student}: no {self.where(student)}")
@@ -119,16 +127,27 @@ class Grading:
                 f"{student}: {self.where(student)} is not a readable notebook ({reason}); it was not graded"))
         try:
             return sanitize(self.config, self.lab, student, path.read_text())
+        except NotThisLab as error:
+            return self.result(student, Status.INVALID, message=f"{student}: {self.where(student)}: {error}")
         except Exception as error:  # noqa: BLE001 - nbgrader refuses the notebook; say why
             return self.result(student, Status.INVALID, message=(
                 f"{student}: nbgrader cannot grade {self.where(student)} ({type(error).__name__}: {error})"))
 
-    def record(self, execution: Execution) -> StudentResult:
+    def blocked_attempts(self, notebook: str) -> list[str]:
+        """Return the errors in an executed notebook that show the sandbox stopping something."""
+        nb = nbformat.reads(notebook, as_version=4)
+        found = []
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                text = f"{output.get('ename', '')}: {output.get('evalue', '')}" if output.get(
+                    "output_type") == "error" else str(output.get("text", ""))
+                if any(sign in text for sign in (*SANDBOX_DENIALS, str(self.course_dir))):
+                    found.append(text.strip().splitlines()[0][:160])
+        return list(dict.fromkeys(found))
+
+    def record(self, execution: Execution, repaired: list[str]) -> StudentResult:
         """Record a worker's execution in the gradebook through nbgrader and return the student's result."""
         student = execution.student
-        if execution.notebook is None:
-            return self.result(student, Status.KERNEL_DIED, message=(
-                f"{student}: the kernel running {self.where(student)} died ({execution.kernel_died})"))
         executed = self.executed_dir / student / self.lab / f"{self.lab}.ipynb"
         executed.parent.mkdir(parents=True, exist_ok=True)
         executed.write_text(execution.notebook)
@@ -141,43 +160,58 @@ class Grading:
             score = recorded_score(self.config, self.lab, student)
         except MissingEntry:
             return self.result(student, Status.FAILED, message=f"{student}: no score recorded")
+        if execution.kernel_died:
+            return self.result(student, Status.KERNEL_DIED, score, (
+                f"{student}: the kernel running {self.where(student)} died ({execution.kernel_died}); "
+                "the cells after it scored nothing"))
         if execution.timed_out_cells:
             return self.result(student, Status.TIMED_OUT, score, (
                 f"{student}: {self.where(student)}: {', '.join(execution.timed_out_cells)} ran past the time "
                 "limit and was stopped"))
+        blocked = self.blocked_attempts(execution.notebook)
+        if blocked:
+            return self.result(student, Status.BLOCKED, score, (
+                f"{student}: {self.where(student)} tried what the sandbox forbids: {'; '.join(blocked)}"))
+        if repaired:
+            return self.result(student, Status.REPAIRED, score, (
+                f"{student}: {self.where(student)}: nbgrader {', '.join(repaired)} from the gradebook"))
         return self.result(student, Status.GRADED, score)
 
 
 def grade(course_dir: Path, lab: str, students: list[str] | None = None, jobs: int | None = None,
-          scheduler: str | None = None, progress: bool = False) -> list[StudentResult]:
+          scheduler: str | None = None, progress: bool = False, client=None) -> list[StudentResult]:
     """Autograde `lab` for the given students (default: everyone under submitted/) and return their results.
 
     Notebooks execute on Dask: `jobs` local single-threaded workers (default: one per core), or the cluster
-    behind `scheduler` (tcp://HOST:PORT). The gradebook is written here alone. The lab must already be in the
-    gradebook (generate_assignment).
+    behind `scheduler` (tcp://HOST:PORT), or an open Dask `client` (to grade several labs on one cluster).
+    The gradebook is written here alone. The lab must already be in the gradebook (generate_assignment).
     """
     os.environ["PATH"] = tool_env()["PATH"]  # nbgrader runs alembic by name
     students = sorted(students or submitted_students(course_dir, lab))
     with tempfile.TemporaryDirectory(prefix="autograd-labs-grade-") as scratch:
         grading = Grading(course_dir, lab, Path(scratch))
-        cell_timeout, notebook_timeout = timeouts(grading.config)
+        settings = execution_settings(grading.config)
+        if settings["sandbox"]:
+            bwrap()  # warns here, once, when student code cannot be sandboxed
         results: dict[str, StudentResult] = {}
         prepared: dict[str, str] = {}
+        repaired: dict[str, list[str]] = {}
         for student in students:
             outcome = grading.prepare(student)
             if isinstance(outcome, StudentResult):
                 results[student] = outcome
             else:
-                prepared[student] = outcome
+                prepared[student], repaired[student] = outcome
         if prepared:
-            with dask_client(jobs, scheduler) as client:
-                futures = {client.submit(execute_submission, student, lab, text, cell_timeout, notebook_timeout,
+            with ExitStack() as stack:
+                client = client or stack.enter_context(dask_client(jobs, scheduler))
+                futures = {client.submit(execute_submission, student, lab, text, **settings,
                                          key=f"execute-{lab}-{student}", pure=False, retries=1): student
                            for student, text in prepared.items()}
                 bar = _progress(len(futures), lab, progress)
                 for future in as_completed(futures):
                     student = futures[future]
-                    results[student] = _collect(grading, student, future)
+                    results[student] = _collect(grading, student, future, repaired[student])
                     bar.update(1)
                 bar.close()
         shutil.rmtree(grading.executed_dir, ignore_errors=True)
@@ -186,7 +220,7 @@ def grade(course_dir: Path, lab: str, students: list[str] | None = None, jobs: i
     return ordered
 
 
-def _collect(grading: Grading, student: str, future) -> StudentResult:
+def _collect(grading: Grading, student: str, future, repaired: list[str]) -> StudentResult:
     """Turn a finished Dask future into the student's result."""
     from distributed import KilledWorker
 
@@ -197,7 +231,7 @@ def _collect(grading: Grading, student: str, future) -> StudentResult:
             f"{student}: the worker executing {grading.where(student)} died twice (killed or out of memory)"))
     except Exception as error:  # noqa: BLE001 - an infrastructure error costs this student alone
         return grading.result(student, Status.FAILED, message=f"{student}: {type(error).__name__}: {error}")
-    return grading.record(execution)
+    return grading.record(execution, repaired)
 
 
 def _progress(total: int, lab: str, enabled: bool):

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+from nbgrader import utils
+from nbgrader.api import Gradebook
 from nbgrader.converters import Autograde
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
@@ -38,13 +40,56 @@ def nbgrader_resources(config: Config, lab: str, student: str) -> dict:
     return {"nbgrader": {"student": student, "assignment": lab, "notebook": lab, "db_url": db_url(config)}}
 
 
-def sanitize(config: Config, lab: str, student: str, notebook_text: str) -> str:
-    """Return the submission after nbgrader's sanitize preprocessors, as notebook JSON text.
+class NotThisLab(ValueError):
+    """The submission does not hold this lab's graded cells (another lab's notebook, or metadata stripped)."""
 
-    Raises whatever nbgrader raises for a notebook it cannot grade (for example changed cell metadata).
+
+def graded_ids(nb) -> dict[str, object]:
+    """Return {grade_id: cell} for the cells that carry nbgrader metadata."""
+    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
+            if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
+
+
+def check_is_this_lab(config: Config, lab: str, nb) -> None:
+    """Raise NotThisLab unless the submission holds at least one of the lab's graded cells."""
+    with Gradebook(db_url(config)) as gb:
+        expected = {cell.name for cell in gb.find_notebook(lab, lab).grade_cells}
+    found = set(graded_ids(nb))
+    if not found:
+        raise NotThisLab("it has no grading metadata (was it copied into a new notebook?)")
+    if not found & expected:
+        raise NotThisLab(f"it holds none of {lab}'s graded cells (is it another lab's notebook?)")
+
+
+def edited(cell) -> bool:
+    """Return whether a locked cell differs from the version handed out (its checksum no longer matches)."""
+    return utils.compute_checksum(cell) != cell.metadata["nbgrader"].get("checksum")
+
+
+def repairs(submitted, sanitized) -> list[str]:
+    """Return, in words, what nbgrader's sanitize step restored: missing, edited or retyped graded cells."""
+    before, after = graded_ids(submitted), graded_ids(sanitized)
+    found = []
+    for grade_id, cell in after.items():
+        original = before.get(grade_id)
+        if original is None:
+            found.append(f"restored the deleted cell {grade_id}")
+        elif original.cell_type != cell.cell_type:
+            found.append(f"turned {grade_id} back into a {cell.cell_type} cell")
+        elif cell.metadata["nbgrader"].get("locked") and edited(original):
+            found.append(f"restored the edited cell {grade_id}")
+    return found
+
+
+def sanitize(config: Config, lab: str, student: str, notebook_text: str) -> tuple[str, list[str]]:
+    """Return the submission after nbgrader's sanitize preprocessors (JSON text) and the repairs they made.
+
+    Raises NotThisLab for another lab's notebook, and whatever nbgrader raises for one it cannot grade.
     """
+    submitted = nbformat.reads(notebook_text, as_version=4)
+    check_is_this_lab(config, lab, submitted)
     nb = nbformat.reads(notebook_text, as_version=4)
     resources = nbgrader_resources(config, lab, student)
     for preprocessor_class in Autograde.class_traits()["sanitize_preprocessors"].default():
         nb, resources = preprocessor_class(config=config).preprocess(nb, resources)
-    return nbformat.writes(nb)
+    return nbformat.writes(nb), repairs(submitted, nb)

@@ -1,61 +1,124 @@
-"""Bad submissions do not stop a class: each gets a clear message, the others are graded, nothing is modified."""
+"""Bad submissions never stop a class: each gets a plain status and message, the others are graded as usual.
+
+One class holds a case per student; it is graded with one job and with two, and nothing under submitted/ may
+change. Cases are built in code from the lab's own notebooks, so they follow the labs as they change.
+"""
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
+import nbformat
 import pytest
 
+from autograd_labs.course import REPO_ROOT, lab_names, new_course, notebook_path
 from autograd_labs.exercises import exercises, nbgrader_meta, with_solutions
 from autograd_labs.grade import Status, grade
+from autograd_labs.release import generate
 from conftest import LABS, read_notebook, submit, tree_digest
 
 FILES = Path(__file__).parent / "files"
+LAB = LABS[0]
+
+
+def insert_cell(nb, index: int, source: str):
+    """Return a copy of nb with a new code cell (as a student would add one) at index."""
+    nb = copy.deepcopy(nb)
+    nb.cells.insert(index, nbformat.v4.new_code_cell(source))
+    return nb
+
+
+def index_of(nb, grade_id: str) -> int:
+    return next(i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") == grade_id)
+
+
+def build_cases(course_dir):
+    """Return {student: (content, expected status, expected score)} for every bad-submission case."""
+    source, release = read_notebook(course_dir, "source", LAB), read_notebook(course_dir, "release", LAB)
+    lab_exercises = exercises(source)
+    first, second = lab_exercises[0], lab_exercises[1]
+    total = sum(e.points for e in lab_exercises)
+    solved = with_solutions(release, source, [e.grade_id for e in lab_exercises])
+    other_lab = next(lab for lab in lab_names(REPO_ROOT) if lab != LAB)
+
+    no_markdown = copy.deepcopy(solved)
+    no_markdown.cells = [c for c in no_markdown.cells
+                         if c.cell_type != "markdown" and nbgrader_meta(c).get("grade_id") != first.grade_id]
+    test_deleted = copy.deepcopy(solved)
+    del test_deleted.cells[index_of(test_deleted, first.test_ids[0])]
+    test_edited = copy.deepcopy(release)
+    test_edited.cells[index_of(test_edited, first.test_ids[0])].source = "pass  # nothing to check"
+    retyped = copy.deepcopy(solved)
+    retyped.cells[index_of(retyped, first.test_ids[0])].cell_type = "markdown"
+    for key in ("outputs", "execution_count"):
+        retyped.cells[index_of(retyped, first.test_ids[0])].pop(key, None)
+    looping = copy.deepcopy(solved)
+    looping.cells[index_of(looping, first.grade_id)].source = "while True:\n    pass"
+    stripped = copy.deepcopy(solved)
+    for cell in stripped.cells:
+        cell.metadata.pop("nbgrader", None)
+    after_second = index_of(solved, second.test_ids[-1]) + 1
+
+    return {
+        "good_student": (solved, Status.GRADED, total),
+        "not_json": ((FILES / "not-json.ipynb").read_bytes(), Status.INVALID, 0),
+        "empty_file": (b"", Status.INVALID, 0),
+        "another_lab": (notebook_path(REPO_ROOT, "release", other_lab).read_bytes(), Status.INVALID, 0),
+        "metadata_stripped": (stripped, Status.INVALID, 0),
+        "cells_deleted": (no_markdown, Status.GRADED, total - first.points),
+        "test_cell_deleted": (test_deleted, Status.REPAIRED, total),
+        "test_cell_edited": (test_edited, Status.REPAIRED, 0),
+        "cell_type_changed": (retyped, Status.REPAIRED, total),
+        "infinite_loop": (looping, Status.TIMED_OUT, total - first.points),
+        "kernel_killed": (insert_cell(solved, after_second, "import os\nos._exit(1)"), Status.KERNEL_DIED,
+                          first.points + second.points),
+        "sys_exit": (insert_cell(solved, after_second, "import sys\nsys.exit()"), Status.GRADED, total),
+        "huge_output": (insert_cell(solved, after_second, "print('x' * 50_000_000)"), Status.GRADED, total),
+    }
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["one job", "two jobs"])
+def graded_class(request, tmp_path_factory):
+    """The class of cases, graded with one job and with two; returns (course, cases, results, digest before)."""
+    course_dir = new_course(tmp_path_factory.mktemp("bad"), labs=[LAB])
+    generate(course_dir, [LAB])
+    cases = build_cases(course_dir)
+    for student, (content, _, _) in cases.items():
+        submit(course_dir, student, LAB, content)
+    (course_dir / "submitted" / "nothing_submitted" / LAB).mkdir(parents=True)
+    before = tree_digest(course_dir / "submitted")
+    results = {r.student: r for r in grade(course_dir, LAB, jobs=request.param)}
+    return course_dir, cases, results, before
+
+
+STUDENTS = ["good_student", "not_json", "empty_file", "another_lab", "metadata_stripped", "cells_deleted",
+            "test_cell_deleted", "test_cell_edited", "cell_type_changed", "infinite_loop", "kernel_killed",
+            "sys_exit", "huge_output"]
 
 
 @pytest.mark.slow
-def test_class_with_broken_notebooks_finishes(course):
-    """A notebook that is not JSON and one that loops forever are reported; the good one is graded as usual.
-
-    One lab is enough: the handling does not depend on the lab, and the loop costs a cell's time limit.
-    """
-    lab = LABS[0]
-    source, release = read_notebook(course, "source", lab), read_notebook(course, "release", lab)
-    all_ids = [e.grade_id for e in exercises(source)]
-    first = exercises(source)[0]
-
-    looping = with_solutions(release, source, all_ids)
-    cell = next(c for c in looping.cells if nbgrader_meta(c).get("grade_id") == first.grade_id)
-    cell.source = "while True:\n    pass\n\n" + cell.source
-
-    students = {"bad_not_json": (FILES / "not-json.ipynb").read_bytes(), "bad_infinite_loop": looping,
-                "good_student": with_solutions(release, source, all_ids)}
-    for student, content in students.items():
-        submit(course, student, lab, content)
-    before = tree_digest(course / "submitted")
-
-    results = {r.student: r for r in grade(course, lab, sorted(students))}
-
-    total = sum(e.points for e in exercises(source))
-    where = f"submitted/bad_not_json/{lab}/{lab}.ipynb"
-    not_json = results["bad_not_json"]
-    assert (not_json.status, not_json.score) == (Status.INVALID, 0)
-    assert "bad_not_json" in not_json.message and where in not_json.message and "not a readable notebook" in (
-        not_json.message)
-
-    loop = results["bad_infinite_loop"]
-    assert (loop.status, loop.score) == (Status.TIMED_OUT, total - first.points)
-    assert "bad_infinite_loop" in loop.message and first.grade_id in loop.message
-    assert f"submitted/bad_infinite_loop/{lab}/{lab}.ipynb" in loop.message
-
-    assert (results["good_student"].status, results["good_student"].score) == (Status.GRADED, total)
-    assert tree_digest(course / "submitted") == before, "grading modified a submission"
+@pytest.mark.parametrize("student", STUDENTS)
+def test_each_case_gets_its_status_and_score(graded_class, student):
+    """The student's row says what happened, in plain words, with exactly the points that still count."""
+    _, cases, results, _ = graded_class
+    _, status, score = cases[student]
+    result = results[student]
+    assert (result.status, result.score) == (status, score), result.message
+    if status != Status.GRADED:
+        assert student in result.message and f"submitted/{student}/{LAB}/{LAB}.ipynb" in result.message
 
 
 @pytest.mark.slow
-def test_missing_submission_is_reported(course):
-    """A student named on the command line with no notebook gets the status `missing`, not an error."""
-    lab = LABS[0]
-    (course / "submitted" / "no_notebook" / lab).mkdir(parents=True)
-    [result] = grade(course, lab, ["no_notebook"])
-    assert (result.status, result.score) == (Status.MISSING, 0)
-    assert "no_notebook" in result.message
+def test_the_whole_class_is_accounted_for(graded_class):
+    """Every student has a row, the one with no notebook is missing, and submitted/ is unchanged."""
+    course_dir, cases, results, before = graded_class
+    assert sorted(results) == sorted([*cases, "nothing_submitted"])
+    assert results["nothing_submitted"].status == Status.MISSING
+    assert tree_digest(course_dir / "submitted") == before
+
+
+@pytest.mark.slow
+def test_huge_output_is_cut(graded_class):
+    """50 MB of printing does not end up in the autograded notebook."""
+    course_dir = graded_class[0]
+    assert notebook_path(course_dir, "autograded", LAB, "huge_output").stat().st_size < 2_000_000

@@ -170,7 +170,8 @@ def test_the_task_reads_nothing_from_the_course(tmp_path, monkeypatch):
 
     course_dir, _ = new_class(tmp_path / "course")
     text = (course_dir / "submitted" / "ada" / LAB / f"{LAB}.ipynb").read_text()
-    prepared = sanitize(load_course_config(course_dir), LAB, "ada", text)
+    prepared, repaired = sanitize(load_course_config(course_dir), LAB, "ada", text)
+    assert repaired == []
     shutil.rmtree(course_dir)
     monkeypatch.chdir(tmp_path)
     execution = execute_submission("ada", LAB, prepared, 30, 120)

@@ -11,7 +11,7 @@ import zipfile
 import nbformat
 import pytest
 
-from autograd_labs.collect import collect_zip
+from autograd_labs.collect import collect_exchange, collect_zip
 from autograd_labs.course import REPO_ROOT, new_course, notebook_path, tool_env
 from autograd_labs.exercises import exercises, with_solutions
 from autograd_labs.export import class_results
@@ -137,3 +137,31 @@ def test_collect_from_a_zip_download(tmp_path):
     before = tree_digest(course_dir / "submitted")
     assert [r.status for r in grade(course_dir, LAB, jobs=1)] == [Status.GRADED, Status.GRADED]
     assert tree_digest(course_dir / "submitted") == before
+
+
+def test_collect_from_the_jupyterhub_exchange(tmp_path):
+    """A student fetches and submits through nbgrader's exchange; collect brings the notebook into submitted/."""
+    exchange = tmp_path / "exchange"
+    exchange.mkdir(mode=0o777)
+    course_dir = new_course(tmp_path / "course", labs=[LAB])
+    with open(course_dir / "nbgrader_config.py", "a") as config:
+        config.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
+    generate(course_dir, [LAB])
+    student_home = tmp_path / "student"
+    student_home.mkdir()
+    settings = [f"--Exchange.root={exchange}", "--CourseDirectory.course_id=autograd-labs"]
+
+    def nbgrader(*args, cwd):
+        done = subprocess.run([sys.executable, "-m", "nbgrader", *args, *settings], cwd=cwd, env=tool_env(),
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    nbgrader("release_assignment", LAB, "--force", cwd=course_dir)
+    nbgrader("fetch_assignment", LAB, cwd=student_home)
+    fetched = student_home / LAB / f"{LAB}.ipynb"
+    fetched.write_text(fetched.read_text().replace("YOUR CODE HERE", "MY CODE HERE"))
+    nbgrader("submit", LAB, cwd=student_home)
+
+    students = collect_exchange(course_dir, LAB)
+    assert len(students) == 1
+    assert "MY CODE HERE" in notebook_path(course_dir, "submitted", LAB, students[0]).read_text()
