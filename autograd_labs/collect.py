@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from autograd_labs.course import check_nbgrader
+from autograd_labs.grade import submitted_students
 
 
 def collect_zip(course_dir: Path, lab: str, archive: Path) -> list[str]:
@@ -20,16 +21,10 @@ def collect_zip(course_dir: Path, lab: str, archive: Path) -> list[str]:
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(archive, target / archive.name)
     check_nbgrader(["zip_collect", lab, "--force"], course_dir)
-    return submitted_for(course_dir, lab)
+    return submitted_students(course_dir, lab)
 
 
 def collect_exchange(course_dir: Path, lab: str) -> list[str]:
     """Run `nbgrader collect` (the JupyterHub exchange) and return the students now submitted."""
     check_nbgrader(["collect", lab, "--update"], course_dir)
-    return submitted_for(course_dir, lab)
-
-
-def submitted_for(course_dir: Path, lab: str) -> list[str]:
-    """Return the students with a submission of the lab."""
-    submitted = Path(course_dir) / "submitted"
-    return sorted(p.parent.name for p in submitted.glob(f"*/{lab}") if p.is_dir()) if submitted.is_dir() else []
+    return submitted_students(course_dir, lab)
