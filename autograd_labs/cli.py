@@ -22,8 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("lab")
     collect.add_argument("--zip", type=Path, help="a learning platform's zip download (else: the JupyterHub exchange)")
 
-    grade = verbs.add_parser("grade", parents=[course], help="autograde a lab for the class, in parallel on Dask")
-    grade.add_argument("lab")
+    grade = verbs.add_parser("grade", parents=[course], help="autograde labs for the class, in parallel on Dask")
+    grade.add_argument("labs", nargs="+", metavar="lab", help="one or more labs, graded together")
     where = grade.add_mutually_exclusive_group()
     where.add_argument("--jobs", type=int, help="local worker processes (default: one per core)")
     where.add_argument("--scheduler", help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
@@ -55,11 +55,11 @@ def run(args: argparse.Namespace) -> int:
             args.course_dir, args.lab)
         print(f"{len(students)} students have submitted {args.lab}: {', '.join(students)}")
     elif args.verb == "grade":
-        from autograd_labs.grade import grade
+        from autograd_labs.grade import grade_labs
         from autograd_labs.report import format_table
 
-        results = grade(args.course_dir, args.lab, args.student, jobs=args.jobs, scheduler=args.scheduler,
-                        progress=True)
+        results = grade_labs(args.course_dir, args.labs, args.student, jobs=args.jobs, scheduler=args.scheduler,
+                             progress=True)
         print(format_table(results))
     elif args.verb == "feedback":
         from autograd_labs.feedback import generate_feedback

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import nbformat
 
-from autograd_labs.cluster import dask_client
 from autograd_labs.course import REPO_ROOT, lab_names, new_course, notebook_path
 from autograd_labs.exercises import exercises, with_solutions
 from autograd_labs.export import export
 from autograd_labs.feedback import generate_feedback
-from autograd_labs.grade import StudentResult, grade
+from autograd_labs.grade import StudentResult, grade_labs
 from autograd_labs.release import copy_release, generate
 from autograd_labs.report import format_table
 
@@ -71,11 +70,9 @@ def grade_example_class(root: Path = REPO_ROOT, course_dir: Path | None = None,
     generate(course_dir, labs)
     copy_release(course_dir, labs, Path(release_dir or root / "release"))
     shutil.copytree(root / EXAMPLES_DIR / "submitted", course_dir / "submitted")
-    results = []
-    with dask_client() as client:  # one local cluster for every lab
-        for lab in labs:
-            results += grade(course_dir, lab, progress=progress, client=client)
-            generate_feedback(course_dir, lab)
+    results = grade_labs(course_dir, labs, progress=progress)  # every lab's notebooks on one local cluster
+    for lab in labs:
+        generate_feedback(course_dir, lab)
     export(course_dir, course_dir / "grades.csv")
     return results
 

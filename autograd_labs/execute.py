@@ -1,30 +1,39 @@
 """Execute one prepared submission: the task a Dask worker runs, a pure function of what it is handed.
 
 It reads nothing from the course directory and writes only to a private scratch folder, so the same task runs
-in a local worker process or on a cluster node, and a retry is always safe. Where bubblewrap exists the whole
-execution (executor and kernel) runs in the sandbox of autograd_labs.sandbox.
+in a local worker process or on a cluster node, and a retry is always safe. nbgrader's executor runs here, in
+the worker (its imports are paid once per worker, not once per student); where bubblewrap exists the kernel it
+starts, the only process that runs student code, lives in the sandbox of autograd_labs.sandbox.
 """
 from __future__ import annotations
 
-import json
 import os
-import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
 
 import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import DeadKernelError
+from nbgrader.preprocessors import Execute, LimitOutput
+from traitlets import Dict, List, Unicode
+from traitlets.config import Config
+
+from autograd_labs.sandbox import bwrap, launch_command, launcher_env, process_limit
 
 # nbclient stops a cell that runs past its time limit with one of these errors.
 TIMEOUT_ERRORS = {"KeyboardInterrupt", "CellTimeoutError"}
 # nbgrader's own kernel arguments, and a quiet kernel log (its start-up warnings are not the student's).
 KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"]
 NOT_RUN = "this cell never ran: {reason}"
-SANDBOX_GRACE_SECONDS = 60
+# A kernel still running this long after the notebook's deadline (it ignored the interrupts) is killed.
+KILL_GRACE_SECONDS = 30
 MAX_OUTPUT_CHARACTERS = 100_000
+# What one cell may send back while it runs; the rest is dropped before it can fill the worker's memory.
+CELL_OUTPUT_BUDGET = 2_000_000
+MAX_PROCESSES = 512
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,35 @@ class Execution:
     kernel_died: str = ""
     sandboxed: bool = False
     seconds: float = 0.0
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel starts through `launch_prefix` (the sandbox) and gets `extra_env`.
+
+    With Unix-socket transport the kernel needs no network at all, so it can live in its own network namespace.
+    Interrupts travel as messages, because a signal to the sandbox's outer process does not reach the kernel.
+    """
+
+    launch_prefix = List(Unicode(), help="Command line the kernel's own command is appended to").tag(config=True)
+    extra_env = Dict(help="Variables added to the kernel's environment").tag(config=True)
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return [*self.launch_prefix, *super().format_kernel_cmd(extra_arguments)]
+
+    async def _async_pre_start_kernel(self, **kw):
+        kw["env"] = {**os.environ, **kw.get("env", {}), **self.extra_env}
+        # what student code writes to the process's own stdout/stderr is not the grader's to see
+        kw.setdefault("stdout", subprocess.DEVNULL)
+        kw.setdefault("stderr", subprocess.DEVNULL)
+        if self.launch_prefix:
+            self.kernel_spec.interrupt_mode = "message"
+        return await super()._async_pre_start_kernel(**kw)
+
+    def kill_now(self) -> None:
+        """Kill the kernel's process (and with it the whole sandbox) from any thread."""
+        process = getattr(self.provisioner, "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
 
 
 def cell_label(cell, index: int) -> str:
@@ -70,9 +108,8 @@ def cap_output_characters(nb, limit: int = MAX_OUTPUT_CHARACTERS):
     return nb
 
 
-def deadline_timeouts(cell_timeout: int, notebook_timeout: int):
+def deadline_timeouts(cell_timeout: int, deadline: float):
     """Return nbclient's timeout_func: each cell gets cell_timeout, but never past the notebook's deadline."""
-    deadline = time.monotonic() + notebook_timeout
 
     def timeout_for(cell) -> int:
         return max(1, min(cell_timeout, int(deadline - time.monotonic())))
@@ -80,79 +117,46 @@ def deadline_timeouts(cell_timeout: int, notebook_timeout: int):
     return timeout_for
 
 
-def execute_here(student: str, lab: str, prepared: str, cell_timeout: int, notebook_timeout: int,
-                 intra_op_threads: int = 1) -> dict:
-    """Execute the prepared notebook in this process with nbgrader's executor; return Execution's fields.
+class BoundedExecute(Execute):
+    """nbgrader's executor, changed only to drop what a cell prints past CELL_OUTPUT_BUDGET characters.
 
-    A kernel that dies (os._exit, a crash) ends the run: cells that never ran get a NotRun error.
-    Outputs are cut with nbgrader's LimitOutput, so 50 MB of printing does not travel back.
+    nbgrader's LimitOutput cuts outputs after execution; a cell printing gigabytes would exhaust the worker
+    before that, so the budget applies while the messages arrive.
     """
-    from nbclient.exceptions import DeadKernelError
-    from nbgrader.preprocessors import Execute, LimitOutput
 
-    nb = nbformat.reads(prepared, as_version=4)
-    os.environ.update({"OMP_NUM_THREADS": str(intra_op_threads), "MKL_NUM_THREADS": str(intra_op_threads),
-                       "NBGRADER_EXECUTION": "autograde"})
-    executor = Execute(timeout=cell_timeout, timeout_func=deadline_timeouts(cell_timeout, notebook_timeout),
-                       extra_arguments=KERNEL_ARGUMENTS)
-    kernel_died = ""
-    with tempfile.TemporaryDirectory(prefix="autograd-labs-kernel-") as workdir:
-        try:
-            executor.preprocess(nb, {"metadata": {"path": workdir}})
-        except DeadKernelError as error:
-            kernel_died = f"DeadKernelError: {error}".strip()[:300]
-            fail_unexecuted(nb, "the kernel died before it")
-    nb, _ = LimitOutput().preprocess(nb, {})
-    cap_output_characters(nb)
-    return {"student": student, "lab": lab, "notebook": nbformat.writes(nb), "timed_out_cells": timed_out_cells(nb),
-            "kernel_died": kernel_died}
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.output_spent: dict[int, int] = {}
 
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        size = len(str(content.get("text", ""))) + len(str(content.get("data", "")))
+        spent = self.output_spent.get(cell_index, 0)
+        self.output_spent[cell_index] = spent + size
+        if spent + size <= CELL_OUTPUT_BUDGET:
+            return super().output(outs, msg, display_id, cell_index)
+        if spent <= CELL_OUTPUT_BUDGET:
+            outs.append(nbformat.v4.new_output("stream", name="stderr", text=(
+                f"\n... output stopped here: the cell printed more than {CELL_OUTPUT_BUDGET} characters ...\n")))
+        return None
 
-def execute_sandboxed(task: dict, memory_mb: int, file_mb: int) -> dict:
-    """Run execute_here inside bubblewrap and return its fields (raises if the sandbox itself failed)."""
-    from autograd_labs.sandbox import bwrap_command, resource_limits
-
-    limits = resource_limits(memory_mb, file_mb)
-    read_end, write_end = os.pipe()
-
-    def child_setup() -> None:
-        limits()
-        os.dup2(write_end, 3)  # the runner writes its result to fd 3
-
-    with tempfile.TemporaryDirectory(prefix="autograd-labs-sandbox-") as scratch:
-        command = bwrap_command(scratch, [sys.executable, "-m", "autograd_labs.sandbox_runner"])
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, preexec_fn=child_setup, pass_fds=(3,),
-                                   start_new_session=True, env=sandbox_env())
-        os.close(write_end)
-        chunks: list[bytes] = []
-        reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: os.read(read_end, 1 << 20), b"")))
-        reader.start()
-        try:
-            _, stderr = process.communicate(json.dumps(task).encode(),
-                                            timeout=task["notebook_timeout"] + SANDBOX_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            reader.join()
-            os.close(read_end)
-            nb = fail_unexecuted(nbformat.reads(task["prepared"], as_version=4), "the notebook ran past its time limit")
-            return {"student": task["student"], "lab": task["lab"], "notebook": nbformat.writes(nb),
-                    "timed_out_cells": ("the whole notebook",), "kernel_died": ""}
-        reader.join()
-        os.close(read_end)
-    if not chunks:
-        tail = stderr.decode(errors="replace").strip().splitlines()[-3:]
-        raise RuntimeError(f"the sandbox exited with {process.returncode} and no result: {' | '.join(tail)}")
-    return json.loads(b"".join(chunks))
+    def kill_kernel(self) -> None:
+        """Kill the running kernel (and with it the whole sandbox), from any thread."""
+        if isinstance(getattr(self, "km", None), SandboxedKernelManager):
+            self.km.kill_now()
 
 
-def sandbox_env() -> dict[str, str]:
-    """Return the environment for the sandbox: this one, with the package importable from anywhere."""
-    env = dict(os.environ)
-    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH", "")]))
-    return env
+def kernel_config(scratch: str, sandboxed: bool, intra_op_threads: int, memory_mb: int, file_mb: int,
+                  cgroup) -> Config:
+    """Return the kernel manager's settings: its environment and, in the sandbox, the launch command."""
+    threads = str(intra_op_threads)
+    settings = {"extra_env": {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
+                              "NBGRADER_EXECUTION": "autograde"}}
+    if sandboxed:
+        settings["extra_env"]["PYTHONPATH"] = launcher_env()["PYTHONPATH"]
+        settings.update(launch_prefix=launch_command(scratch, [], memory_mb, file_mb, cgroup), transport="ipc",
+                        ip=os.path.join(scratch, ".kernel"), connection_file=os.path.join(scratch, ".kernel.json"))
+    return Config({"SandboxedKernelManager": settings})
 
 
 def execute_submission(student: str, lab: str, prepared: str, cell_timeout: int, notebook_timeout: int,
@@ -161,17 +165,44 @@ def execute_submission(student: str, lab: str, prepared: str, cell_timeout: int,
     """Execute a prepared (sanitized) notebook and return the executed notebook with what went wrong.
 
     `prepared` is the notebook as JSON text. Each cell may run `cell_timeout` seconds and the whole notebook
-    `notebook_timeout`; past either, cells are interrupted. The kernel gets `intra_op_threads` threads so
-    parallel workers do not oversubscribe the cores. With `sandbox` (and bubblewrap installed) it runs in the
-    sandbox with `memory_mb` of data memory and files of at most `file_mb`.
+    `notebook_timeout`; past either, cells are interrupted, and a kernel that ignores that is killed. The kernel
+    gets `intra_op_threads` threads so parallel workers do not oversubscribe the cores. With `sandbox` (and
+    bubblewrap installed) the kernel runs in the sandbox with `memory_mb` of data memory, files of at most
+    `file_mb` and at most MAX_PROCESSES processes and threads. A kernel that dies (os._exit, a crash) ends
+    the run: cells that never ran get a NotRun error. Outputs are cut with nbgrader's LimitOutput.
     """
-    from autograd_labs.sandbox import bwrap
-
     start = time.monotonic()
-    task = {"student": student, "lab": lab, "prepared": prepared, "cell_timeout": cell_timeout,
-            "notebook_timeout": notebook_timeout, "intra_op_threads": intra_op_threads}
+    deadline = start + notebook_timeout
+    nb = nbformat.reads(prepared, as_version=4)
     sandboxed = bool(sandbox and bwrap())
-    fields = execute_sandboxed(task, memory_mb, file_mb) if sandboxed else execute_here(**task)
-    fields["timed_out_cells"] = tuple(fields["timed_out_cells"])
-    return Execution(**fields, sandboxed=sandboxed, seconds=time.monotonic() - start)
+    kernel_died, overdue = "", threading.Event()
+    with tempfile.TemporaryDirectory(prefix="autograd-labs-kernel-") as scratch, \
+            process_limit(MAX_PROCESSES) as cgroup:
+        executor = BoundedExecute(
+            timeout=cell_timeout, timeout_func=deadline_timeouts(cell_timeout, deadline),
+            extra_arguments=KERNEL_ARGUMENTS, kernel_manager_class=SandboxedKernelManager,
+            config=kernel_config(scratch, sandboxed, intra_op_threads, memory_mb, file_mb, cgroup))
 
+        def kill_overdue_kernel() -> None:
+            overdue.set()
+            executor.kill_kernel()
+
+        watchdog = threading.Timer(notebook_timeout + KILL_GRACE_SECONDS, kill_overdue_kernel)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            executor.preprocess(nb, {"metadata": {"path": scratch}})
+        except DeadKernelError as error:
+            kernel_died = f"DeadKernelError: {error}".strip()[:300]
+        finally:
+            watchdog.cancel()
+    if overdue.is_set():
+        fail_unexecuted(nb, "the notebook ran past its time limit")
+        timed_out, kernel_died = ("the whole notebook",), ""
+    else:
+        if kernel_died:
+            fail_unexecuted(nb, "the kernel died before it")
+        timed_out = timed_out_cells(nb)
+    nb, _ = LimitOutput().preprocess(nb, {})
+    cap_output_characters(nb)
+    return Execution(student, lab, nbformat.writes(nb), timed_out, kernel_died, sandboxed, time.monotonic() - start)

@@ -7,7 +7,6 @@ A broken notebook costs its student alone: the class always finishes, and every 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -182,41 +181,54 @@ def grade(course_dir: Path, lab: str, students: list[str] | None = None, jobs: i
           scheduler: str | None = None, progress: bool = False, client=None) -> list[StudentResult]:
     """Autograde `lab` for the given students (default: everyone under submitted/) and return their results.
 
-    Notebooks execute on Dask: `jobs` local single-threaded workers (default: one per core), or the cluster
-    behind `scheduler` (tcp://HOST:PORT), or an open Dask `client` (to grade several labs on one cluster).
-    The gradebook is written here alone. The lab must already be in the gradebook (generate_assignment).
+    One lab of grade_labs; see there for `jobs`, `scheduler` and `client`.
+    """
+    return grade_labs(course_dir, [lab], students, jobs, scheduler, progress, client)
+
+
+def grade_labs(course_dir: Path, labs: list[str], students: list[str] | None = None, jobs: int | None = None,
+               scheduler: str | None = None, progress: bool = False, client=None) -> list[StudentResult]:
+    """Autograde several labs at once and return the results, lab by lab, each lab's students sorted.
+
+    Every lab's notebooks go to Dask together, so no worker waits for one lab to finish before the next starts.
+    They execute on `jobs` local single-threaded workers (default: one per core), or on the cluster behind
+    `scheduler` (tcp://HOST:PORT), or through an open Dask `client`. The gradebook is written here alone, each
+    result as soon as its notebook comes back. The labs must already be in the gradebook (generate_assignment).
+    Students default to everyone with a folder for the lab under submitted/.
     """
     os.environ["PATH"] = tool_env()["PATH"]  # nbgrader runs alembic by name
-    students = sorted(students or submitted_students(course_dir, lab))
+    roster = {lab: sorted(students or submitted_students(course_dir, lab)) for lab in labs}
+    results: dict[tuple[str, str], StudentResult] = {}
     with tempfile.TemporaryDirectory(prefix="autograd-labs-grade-") as scratch:
-        grading = Grading(course_dir, lab, Path(scratch))
-        settings = execution_settings(grading.config)
-        if settings["sandbox"]:
+        gradings = {lab: Grading(course_dir, lab, Path(scratch) / lab) for lab in labs}
+        prepared: dict[tuple[str, str], tuple[str, list[str]]] = {}
+        for lab, grading in gradings.items():
+            for student in roster[lab]:
+                outcome = grading.prepare(student)
+                if isinstance(outcome, StudentResult):
+                    results[lab, student] = outcome
+                else:
+                    prepared[lab, student] = outcome
+        settings = {lab: execution_settings(grading.config) for lab, grading in gradings.items()}
+        if any(options["sandbox"] for options in settings.values()):
             bwrap()  # warns here, once, when student code cannot be sandboxed
-        results: dict[str, StudentResult] = {}
-        prepared: dict[str, str] = {}
-        repaired: dict[str, list[str]] = {}
-        for student in students:
-            outcome = grading.prepare(student)
-            if isinstance(outcome, StudentResult):
-                results[student] = outcome
-            else:
-                prepared[student], repaired[student] = outcome
         if prepared:
             with ExitStack() as stack:
                 client = client or stack.enter_context(dask_client(jobs, scheduler))
-                futures = {client.submit(execute_submission, student, lab, text, **settings,
-                                         key=f"execute-{lab}-{student}", pure=False, retries=1): student
-                           for student, text in prepared.items()}
-                bar = _progress(len(futures), lab, progress)
+                futures = {client.submit(execute_submission, student, lab, text, **settings[lab],
+                                         key=f"execute-{lab}-{student}", pure=False, retries=1): (lab, student)
+                           for (lab, student), (text, _) in prepared.items()}
+                bar = _progress(len(futures), labs, progress)
                 for future in as_completed(futures):
-                    student = futures[future]
-                    results[student] = _collect(grading, student, future, repaired[student])
+                    lab, student = futures[future]
+                    results[lab, student] = _collect(gradings[lab], student, future, prepared[lab, student][1])
                     bar.update(1)
                 bar.close()
-        shutil.rmtree(grading.executed_dir, ignore_errors=True)
-    ordered = [results[student] for student in students]
-    write_statuses(course_dir, lab, ordered)
+    ordered = []
+    for lab in labs:
+        lab_results = [results[lab, student] for student in roster[lab]]
+        write_statuses(course_dir, lab, lab_results)
+        ordered += lab_results
     return ordered
 
 
@@ -234,8 +246,9 @@ def _collect(grading: Grading, student: str, future, repaired: list[str]) -> Stu
     return grading.record(execution, repaired)
 
 
-def _progress(total: int, lab: str, enabled: bool):
+def _progress(total: int, labs: list[str], enabled: bool):
     """Return a tqdm progress bar with an ETA (a silent one when disabled)."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=f"grading {lab}", unit="student", disable=not enabled)
+    what = labs[0] if len(labs) == 1 else f"{len(labs)} labs"
+    return tqdm(total=total, desc=f"grading {what}", unit="notebook", disable=not enabled)

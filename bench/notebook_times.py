@@ -15,20 +15,10 @@ import nbformat
 from nbclient import NotebookClient
 
 from autograd_labs.course import REPO_ROOT, lab_names, notebook_path
+from autograd_labs.offline import seed_torch_home
 
 BUDGET_SECONDS = 20.0
 REPEATS = 3
-
-
-def seed_torch_home(folder: Path) -> None:
-    """Save stand-in ResNet18 weights where torchvision looks, so nothing is downloaded."""
-    import torch
-    from torchvision.models import ResNet18_Weights, resnet18
-
-    checkpoint = folder / "hub" / "checkpoints" / Path(ResNet18_Weights.DEFAULT.url).name
-    checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(0)
-    torch.save(resnet18(weights=None).state_dict(), checkpoint)
 
 
 def execution_seconds(nb: nbformat.NotebookNode, workdir: Path) -> float:

@@ -11,6 +11,7 @@ import nbformat
 import pytest
 
 from autograd_labs.course import REPO_ROOT, lab_names, new_course, notebook_path
+from autograd_labs.offline import seed_torch_home
 from autograd_labs.release import generate
 
 # LABS="lab01_forward_backward lab02_graph" limits a run to some labs (handy while authoring one).
@@ -24,14 +25,8 @@ def torch_home(tmp_path_factory):
     The checkpoint is a randomly initialised ResNet18 saved under the file name torchvision downloads, so
     `resnet18(weights=ResNet18_Weights.DEFAULT)` loads it without touching the network.
     """
-    import torch
-    from torchvision.models import ResNet18_Weights, resnet18
-
     home = tmp_path_factory.mktemp("torch_home")
-    checkpoint = home / "hub" / "checkpoints" / Path(ResNet18_Weights.DEFAULT.url).name
-    checkpoint.parent.mkdir(parents=True)
-    torch.manual_seed(0)
-    torch.save(resnet18(weights=None).state_dict(), checkpoint)
+    seed_torch_home(home)
     patch = pytest.MonkeyPatch()
     patch.setenv("TORCH_HOME", str(home))
     yield home

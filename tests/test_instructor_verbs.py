@@ -24,14 +24,14 @@ LAB = LABS[0]
 
 
 def hidden_test_lines(lab) -> list[str]:
-    """Return the substantial lines inside the source's hidden test regions."""
-    source = notebook_path(REPO_ROOT, "source", lab).read_text()
-    nb = nbformat.reads(source, as_version=4)
+    """Return the substantial lines inside the source's hidden test regions that the release does not show."""
+    source = nbformat.read(notebook_path(REPO_ROOT, "source", lab), as_version=4)
+    released = "\n".join(c.source for c in nbformat.read(notebook_path(REPO_ROOT, "release", lab), as_version=4).cells)
     lines = []
-    for cell in nb.cells:
+    for cell in source.cells:
         for region in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S):
             lines += [line.strip() for line in region.splitlines() if len(line.strip()) > 25]
-    return lines
+    return [line for line in lines if line not in released]
 
 
 def visible_text(page: str) -> str:
