@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute, LimitOutput
 from traitlets import Dict, List, Unicode
 from traitlets.config import Config
@@ -127,6 +127,11 @@ class BoundedExecute(Execute):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.output_spent: dict[int, int] = {}
+        self.running_cell: int | None = None
+
+    async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
+        self.running_cell = cell_index
+        return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
 
     def output(self, outs, msg, display_id, cell_index):
         content = msg.get("content", {})
@@ -175,7 +180,7 @@ def execute_submission(student: str, lab: str, prepared: str, cell_timeout: int,
     deadline = start + notebook_timeout
     nb = nbformat.reads(prepared, as_version=4)
     sandboxed = bool(sandbox and bwrap())
-    kernel_died, overdue = "", threading.Event()
+    kernel_died, overdue, stuck = "", threading.Event(), ""
     with tempfile.TemporaryDirectory(prefix="autograd-labs-kernel-") as scratch, \
             process_limit(MAX_PROCESSES) as cgroup:
         executor = BoundedExecute(
@@ -194,11 +199,17 @@ def execute_submission(student: str, lab: str, prepared: str, cell_timeout: int,
             executor.preprocess(nb, {"metadata": {"path": scratch}})
         except DeadKernelError as error:
             kernel_died = f"DeadKernelError: {error}".strip()[:300]
+        except CellTimeoutError:  # the kernel ignored the interrupt; nbclient gave up on it and shut it down
+            index = executor.running_cell or 0
+            stuck = cell_label(nb.cells[index], index)
+            nb.cells[index].outputs.append(nbformat.v4.new_output(  # a test cell with no error would count as passed
+                "error", ename="CellTimeoutError", evalue="the cell ignored the interrupt at its time limit",
+                traceback=["CellTimeoutError: the cell ignored the interrupt at its time limit"]))
         finally:
             watchdog.cancel()
-    if overdue.is_set():
+    if overdue.is_set() or stuck:
         fail_unexecuted(nb, "the notebook ran past its time limit")
-        timed_out, kernel_died = ("the whole notebook",), ""
+        timed_out, kernel_died = (stuck or "the whole notebook",), ""
     else:
         if kernel_died:
             fail_unexecuted(nb, "the kernel died before it")

@@ -26,9 +26,9 @@ from autograd_labs.prepare import NotThisLab, db_url, load_course_config, saniti
 from autograd_labs.record import record
 from autograd_labs.sandbox import bwrap
 
-# Errors that show the sandbox stopping a notebook: a read-only file system, no network.
+# Errors that show the sandbox stopping a notebook: a read-only file system, no network, the process limit.
 SANDBOX_DENIALS = ("Read-only file system", "Network is unreachable", "[Errno 111] Connection refused",
-                   "Temporary failure in name resolution")
+                   "Temporary failure in name resolution", "[Errno 11] Resource temporarily unavailable")
 DEFAULT_CELL_TIMEOUT = 30
 DEFAULT_NOTEBOOK_TIMEOUT = 300
 

@@ -6,11 +6,13 @@ change. Cases are built in code from the lab's own notebooks, so they follow the
 from __future__ import annotations
 
 import copy
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from autograd_labs import execute
 from autograd_labs.course import REPO_ROOT, lab_names, new_course, notebook_path
 from autograd_labs.exercises import exercises, nbgrader_meta, with_solutions
 from autograd_labs.grade import Status, grade
@@ -122,3 +124,27 @@ def test_huge_output_is_cut(graded_class):
     """50 MB of printing does not end up in the autograded notebook."""
     course_dir = graded_class[0]
     assert notebook_path(course_dir, "autograded", LAB, "huge_output").stat().st_size < 2_000_000
+
+
+IGNORES_INTERRUPTS = """import time
+while True:
+    try:
+        time.sleep(0.1)
+    except KeyboardInterrupt:
+        pass
+"""
+
+
+@pytest.mark.slow
+def test_a_kernel_that_ignores_interrupts_is_stopped(monkeypatch):
+    """A cell that swallows every interrupt is stopped by the deadline; it and the cells after it score nothing."""
+    monkeypatch.setattr(execute, "KILL_GRACE_SECONDS", 2)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(IGNORES_INTERRUPTS),
+                                         nbformat.v4.new_code_cell("print('never')")])
+    start = time.monotonic()
+    done = execute.execute_submission("stubborn", LAB, nbformat.writes(nb), cell_timeout=2, notebook_timeout=4)
+    assert time.monotonic() - start < 30
+    assert done.timed_out_cells == ("cell 1",) and not done.kernel_died
+    executed = nbformat.reads(done.notebook, as_version=4)
+    assert [o.get("ename") for o in executed.cells[0].outputs][-1:] == ["CellTimeoutError"]
+    assert [o.get("ename") for o in executed.cells[1].outputs] == ["NotRun"]

@@ -16,11 +16,30 @@ from autograd_labs.course import new_course, notebook_path
 from autograd_labs.exercises import exercises, with_solutions
 from autograd_labs.grade import Status, grade
 from autograd_labs.release import generate
+from autograd_labs.sandbox import pids_hierarchy
 from conftest import LABS, read_notebook, submit, tree_digest
 
 LAB = LABS[0]
-pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None,
-                                reason="bubblewrap is not installed: apt-get install bubblewrap")
+pytestmark = [pytest.mark.skipif(shutil.which("bwrap") is None,
+                                 reason="bubblewrap is not installed: apt-get install bubblewrap"),
+              pytest.mark.skipif(pids_hierarchy() is None,
+                                 reason="no writable pids cgroup for the process limit (run as root on Linux)")]
+
+
+# Forks until the process limit says no, then reaps its children so the rest of the notebook can run.
+FORK_BOMB = """import os, time
+children = []
+try:
+    while len(children) < 5000:
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(2)
+            os._exit(0)
+        children.append(pid)
+finally:
+    for pid in children:
+        os.waitpid(pid, 0)
+"""
 
 
 def attacks(course_dir, port: int) -> dict[str, str]:
@@ -31,6 +50,7 @@ def attacks(course_dir, port: int) -> dict[str, str]:
         "reads_source": f"print(open({str(notebook_path(course_dir, 'source', LAB))!r}).read())",
         "writes_outside": "open('/etc/autograd-labs-was-here', 'w').write('x')",
         "deletes_others": f"import shutil\nshutil.rmtree({str(course_dir / 'submitted' / 'bystander')!r})",
+        "forks_without_end": FORK_BOMB,
     }
 
 
@@ -66,7 +86,7 @@ def attacked_class(tmp_path_factory, listener):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("student", ["opens_connection", "reads_gradebook", "reads_source", "writes_outside",
-                                     "deletes_others"])
+                                     "deletes_others", "forks_without_end"])
 def test_attack_is_blocked_and_reported(attacked_class, student):
     """The attacking cell fails, the row says `blocked` and why, and the exercises still score."""
     _, results, _, total = attacked_class
