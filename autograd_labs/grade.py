@@ -7,6 +7,7 @@ A broken notebook costs its student alone: the class always finishes, and every 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from autograd_labs.cluster import dask_client
 from autograd_labs.course import notebook_path, tool_env
 from autograd_labs.execute import Execution, execute_submission
 from autograd_labs.ledger import write_statuses
-from autograd_labs.prepare import NotThisLab, db_url, load_course_config, sanitize
+from autograd_labs.prepare import NotThisLab, Prepared, db_url, load_course_config, sanitize
 from autograd_labs.record import record
 from autograd_labs.sandbox import bwrap
 
@@ -107,6 +108,7 @@ class Grading:
         self.config = load_course_config(self.course_dir)
         self.total = max_score(self.config, lab)
         self.executed_dir = Path(scratch) / "executed"
+        self.submitted_dir = Path(scratch) / "submitted"
 
     def result(self, student: str, status: Status, score: float = 0.0, message: str = "") -> StudentResult:
         return StudentResult(student, self.lab, status, score, self.total, message)
@@ -115,8 +117,11 @@ class Grading:
         """Return the submission's path relative to the course directory, for messages."""
         return str(notebook_path(self.course_dir, "submitted", self.lab, student).relative_to(self.course_dir))
 
-    def prepare(self, student: str) -> tuple[str, list[str]] | StudentResult:
-        """Return the sanitized notebook text and its repairs, or the student's result when it cannot be graded."""
+    def prepare(self, student: str) -> Prepared | StudentResult:
+        """Return the prepared submission, or the student's result when it cannot be graded.
+
+        The student's folder is copied for nbgrader to record from (with the realigned notebook, if any).
+        """
         path = notebook_path(self.course_dir, "submitted", self.lab, student)
         if not path.is_file():
             return self.result(student, Status.MISSING, message=f"{student}: no {self.where(student)}")
@@ -125,12 +130,17 @@ class Grading:
             return self.result(student, Status.INVALID, message=(
                 f"{student}: {self.where(student)} is not a readable notebook ({reason}); it was not graded"))
         try:
-            return sanitize(self.config, self.lab, student, path.read_text())
+            prepared = sanitize(self.config, self.lab, student, path.read_text())
         except NotThisLab as error:
             return self.result(student, Status.INVALID, message=f"{student}: {self.where(student)}: {error}")
         except Exception as error:  # noqa: BLE001 - nbgrader refuses the notebook; say why
             return self.result(student, Status.INVALID, message=(
                 f"{student}: nbgrader cannot grade {self.where(student)} ({type(error).__name__}: {error})"))
+        copy = self.submitted_dir / student / self.lab
+        shutil.copytree(path.parent, copy)
+        if prepared.submission is not None:
+            (copy / path.name).write_text(prepared.submission)
+        return prepared
 
     def blocked_attempts(self, notebook: str) -> list[str]:
         """Return the errors in an executed notebook that show the sandbox stopping something."""
@@ -150,7 +160,7 @@ class Grading:
         executed = self.executed_dir / student / self.lab / f"{self.lab}.ipynb"
         executed.parent.mkdir(parents=True, exist_ok=True)
         executed.write_text(execution.notebook)
-        outcome = record(self.config, self.executed_dir, self.lab, student)
+        outcome = record(self.config, self.executed_dir, self.submitted_dir, self.lab, student)
         if not outcome["success"]:
             tail = " | ".join((outcome.get("error") or outcome.get("log") or "").strip().splitlines()[-2:])
             return self.result(student, Status.FAILED, message=f"{student}: nbgrader could not record "
@@ -173,7 +183,7 @@ class Grading:
                 f"{student}: {self.where(student)} tried what the sandbox forbids: {'; '.join(blocked)}"))
         if repaired:
             return self.result(student, Status.REPAIRED, score, (
-                f"{student}: {self.where(student)}: nbgrader {', '.join(repaired)} from the gradebook"))
+                f"{student}: {self.where(student)}: {'; '.join(repaired)}"))
         return self.result(student, Status.GRADED, score)
 
 
@@ -201,7 +211,7 @@ def grade_labs(course_dir: Path, labs: list[str], students: list[str] | None = N
     results: dict[tuple[str, str], StudentResult] = {}
     with tempfile.TemporaryDirectory(prefix="autograd-labs-grade-") as scratch:
         gradings = {lab: Grading(course_dir, lab, Path(scratch) / lab) for lab in labs}
-        prepared: dict[tuple[str, str], tuple[str, list[str]]] = {}
+        prepared: dict[tuple[str, str], Prepared] = {}
         for lab, grading in gradings.items():
             for student in roster[lab]:
                 outcome = grading.prepare(student)
@@ -215,13 +225,13 @@ def grade_labs(course_dir: Path, labs: list[str], students: list[str] | None = N
         if prepared:
             with ExitStack() as stack:
                 client = client or stack.enter_context(dask_client(jobs, scheduler))
-                futures = {client.submit(execute_submission, student, lab, text, **settings[lab],
+                futures = {client.submit(execute_submission, student, lab, ready.notebook, **settings[lab],
                                          key=f"execute-{lab}-{student}", pure=False, retries=1): (lab, student)
-                           for (lab, student), (text, _) in prepared.items()}
+                           for (lab, student), ready in prepared.items()}
                 bar = _progress(len(futures), labs, progress)
                 for future in as_completed(futures):
                     lab, student = futures[future]
-                    results[lab, student] = _collect(gradings[lab], student, future, prepared[lab, student][1])
+                    results[lab, student] = _collect(gradings[lab], student, future, prepared[lab, student].repairs)
                     bar.update(1)
                 bar.close()
     ordered = []

@@ -6,6 +6,10 @@ CheckCellMetadata) restore every locked and test cell from the gradebook, hidden
 """
 from __future__ import annotations
 
+import ast
+import difflib
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -15,7 +19,7 @@ from nbgrader.converters import Autograde
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograd_labs.course import CONFIG_FILE
+from autograd_labs.course import CONFIG_FILE, notebook_path
 
 
 def load_course_config(course_dir: Path) -> Config:
@@ -56,9 +60,63 @@ def check_is_this_lab(config: Config, lab: str, nb) -> None:
         expected = {cell.name for cell in gb.find_notebook(lab, lab).grade_cells}
     found = set(graded_ids(nb))
     if not found:
-        raise NotThisLab("it has no grading metadata (was it copied into a new notebook?)")
+        raise NotThisLab(f"it has no grading metadata and none of its cells match {lab}'s release version "
+                         "(is it another lab's notebook?)")
     if not found & expected:
         raise NotThisLab(f"it holds none of {lab}'s graded cells (is it another lab's notebook?)")
+
+
+def defined_names(source: str) -> set[str]:
+    """Return the names a cell defines at top level (functions, classes, assignments), for matching cells."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # a half-written answer: fall back to the lines that start a definition
+        return set(re.findall(r"^(?:def|class)\s+(\w+)|^(\w+)\s*=", source, re.M)) - {""}
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return names
+
+
+def realign(submitted, release) -> int:
+    """Give a submission that lost its nbgrader metadata the metadata of the release cells it corresponds to.
+
+    What VS Code or copying cells into a fresh notebook does: the cells are all there, the metadata is not.
+    Cells whose type and text equal a release cell's (instructions, locked and test cells) match in order;
+    between them, each solution cell of the release matches the student's code cell that defines the same
+    names, else the next unmatched code cell. Returns the number of cells matched (changes `submitted`).
+    """
+    def key(cell):
+        return cell.cell_type, cell.source.strip()
+
+    matcher = difflib.SequenceMatcher(None, [key(c) for c in release.cells], [key(c) for c in submitted.cells],
+                                      autojunk=False)
+    matched = 0
+
+    def adopt(release_cell, cell) -> None:
+        nonlocal matched
+        if "nbgrader" in release_cell.metadata:
+            cell.metadata["nbgrader"] = dict(release_cell.metadata["nbgrader"])
+            matched += 1
+
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for offset in range(i2 - i1):
+                adopt(release.cells[i1 + offset], submitted.cells[j1 + offset])
+        elif tag == "replace":
+            candidates = [submitted.cells[j] for j in range(j1, j2) if submitted.cells[j].cell_type == "code"]
+            for release_cell in release.cells[i1:i2]:
+                if not release_cell.metadata.get("nbgrader", {}).get("solution") or not candidates:
+                    continue
+                wanted = defined_names(release_cell.source)
+                cell = next((c for c in candidates if wanted & defined_names(c.source)), candidates[0])
+                candidates.remove(cell)
+                adopt(release_cell, cell)
+    return matched
 
 
 def edited(cell) -> bool:
@@ -73,23 +131,44 @@ def repairs(submitted, sanitized) -> list[str]:
     for grade_id, cell in after.items():
         original = before.get(grade_id)
         if original is None:
-            found.append(f"restored the deleted cell {grade_id}")
+            found.append(f"the deleted cell {grade_id} was restored from the gradebook")
         elif original.cell_type != cell.cell_type:
-            found.append(f"turned {grade_id} back into a {cell.cell_type} cell")
+            found.append(f"{grade_id} was turned back into a {cell.cell_type} cell")
         elif cell.metadata["nbgrader"].get("locked") and edited(original):
-            found.append(f"restored the edited cell {grade_id}")
+            found.append(f"the edited cell {grade_id} was restored from the gradebook")
     return found
 
 
-def sanitize(config: Config, lab: str, student: str, notebook_text: str) -> tuple[str, list[str]]:
-    """Return the submission after nbgrader's sanitize preprocessors (JSON text) and the repairs they made.
+@dataclass
+class Prepared:
+    """A submission ready to execute: the sanitized notebook, the repairs made, and what nbgrader should record.
+
+    `submission` is the notebook nbgrader's autograde must read in place of the submitted file (the realigned
+    one when its metadata was stripped), or None when the submitted file itself will do.
+    """
+
+    notebook: str
+    repairs: list[str]
+    submission: str | None = None
+
+
+def sanitize(config: Config, lab: str, student: str, notebook_text: str) -> Prepared:
+    """Return the submission after nbgrader's sanitize preprocessors, with the repairs made.
 
     Raises NotThisLab for another lab's notebook, and whatever nbgrader raises for one it cannot grade.
     """
     submitted = nbformat.reads(notebook_text, as_version=4)
+    found, submission = [], None
+    if not graded_ids(submitted):
+        release = nbformat.read(notebook_path(Path(config.CourseDirectory.root), "release", lab), as_version=4)
+        matched = realign(submitted, release)
+        if matched:
+            found.append(f"its grading metadata was missing, so {matched} cells were matched to the release "
+                         "version by their content")
+            submission = nbformat.writes(submitted)
     check_is_this_lab(config, lab, submitted)
-    nb = nbformat.reads(notebook_text, as_version=4)
+    nb = nbformat.reads(nbformat.writes(submitted), as_version=4)
     resources = nbgrader_resources(config, lab, student)
     for preprocessor_class in Autograde.class_traits()["sanitize_preprocessors"].default():
         nb, resources = preprocessor_class(config=config).preprocess(nb, resources)
-    return nbformat.writes(nb), repairs(submitted, nb)
+    return Prepared(nbformat.writes(nb), found + repairs(submitted, nb), submission)

@@ -47,16 +47,21 @@ class ReplayExecution(NbGraderPreprocessor):
         return nb, resources
 
 
-def replay_config(config: Config, executed_dir: Path) -> Config:
-    """Return a copy of the course config whose autograde step replays executions from executed_dir."""
+def replay_config(config: Config, executed_dir: Path, submitted_dir: Path) -> Config:
+    """Return a copy of the course config whose autograde step replays executions from executed_dir.
+
+    It reads submissions from submitted_dir, the coordinator's copy of submitted/ (which may hold a repaired
+    notebook in place of the student's file, which is never changed).
+    """
     replay = Config(config)
+    replay.CourseDirectory.submitted_directory = str(submitted_dir)
     steps = Autograde.class_traits()["autograde_preprocessors"].default()
     replay.Autograde.autograde_preprocessors = [ReplayExecution if step is Execute else step for step in steps]
     replay.ReplayExecution.executed_dir = str(executed_dir)
     return replay
 
 
-def record(config: Config, executed_dir: Path, lab: str, student: str) -> dict:
+def record(config: Config, executed_dir: Path, submitted_dir: Path, lab: str, student: str) -> dict:
     """Run nbgrader's autograde for one student, replaying the worker's execution; return nbgrader's result.
 
     The result is nbgrader's capture_log dict: `success`, and `error` / `log` when it failed.
@@ -64,5 +69,5 @@ def record(config: Config, executed_dir: Path, lab: str, student: str) -> dict:
     with warnings.catch_warnings():
         # nbgrader's own gradebook code trips SQLAlchemy's autoflush warnings on every new submission.
         warnings.simplefilter("ignore", SAWarning)
-        api = NbGraderAPI(config=replay_config(config, executed_dir))
+        api = NbGraderAPI(config=replay_config(config, executed_dir, submitted_dir))
         return api.autograde(lab, student, force=True, create=True)

@@ -16,6 +16,7 @@ from autograd_labs import execute
 from autograd_labs.course import REPO_ROOT, lab_names, new_course, notebook_path
 from autograd_labs.exercises import exercises, nbgrader_meta, with_solutions
 from autograd_labs.grade import Status, grade
+from autograd_labs.prepare import realign
 from autograd_labs.release import generate
 from conftest import LABS, read_notebook, submit, tree_digest
 
@@ -59,6 +60,9 @@ def build_cases(course_dir):
     stripped = copy.deepcopy(solved)
     for cell in stripped.cells:
         cell.metadata.pop("nbgrader", None)
+    other_stripped = nbformat.read(notebook_path(REPO_ROOT, "release", other_lab), as_version=4)
+    for cell in other_stripped.cells:
+        cell.metadata.pop("nbgrader", None)
     after_second = index_of(solved, second.test_ids[-1]) + 1
 
     return {
@@ -66,7 +70,8 @@ def build_cases(course_dir):
         "not_json": ((FILES / "not-json.ipynb").read_bytes(), Status.INVALID, 0),
         "empty_file": (b"", Status.INVALID, 0),
         "another_lab": (notebook_path(REPO_ROOT, "release", other_lab).read_bytes(), Status.INVALID, 0),
-        "metadata_stripped": (stripped, Status.INVALID, 0),
+        "metadata_stripped": (stripped, Status.REPAIRED, total),
+        "another_lab_stripped": (other_stripped, Status.INVALID, 0),
         "cells_deleted": (no_markdown, Status.GRADED, total - first.points),
         "test_cell_deleted": (test_deleted, Status.REPAIRED, total),
         "test_cell_edited": (test_edited, Status.REPAIRED, 0),
@@ -93,7 +98,8 @@ def graded_class(request, tmp_path_factory):
     return course_dir, cases, results, before
 
 
-STUDENTS = ["good_student", "not_json", "empty_file", "another_lab", "metadata_stripped", "cells_deleted",
+STUDENTS = ["good_student", "not_json", "empty_file", "another_lab", "metadata_stripped", "another_lab_stripped",
+            "cells_deleted",
             "test_cell_deleted", "test_cell_edited", "cell_type_changed", "infinite_loop", "kernel_killed",
             "sys_exit", "huge_output"]
 
@@ -148,3 +154,17 @@ def test_a_kernel_that_ignores_interrupts_is_stopped(monkeypatch):
     executed = nbformat.reads(done.notebook, as_version=4)
     assert [o.get("ename") for o in executed.cells[0].outputs][-1:] == ["CellTimeoutError"]
     assert [o.get("ename") for o in executed.cells[1].outputs] == ["NotRun"]
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_stripped_metadata_is_matched_back_to_every_graded_cell(lab):
+    """In every lab, a solved notebook copied into a fresh one (no metadata, new ids) gets each cell's metadata back."""
+    source = nbformat.read(notebook_path(REPO_ROOT, "source", lab), as_version=4)
+    release = nbformat.read(notebook_path(REPO_ROOT, "release", lab), as_version=4)
+    solved = with_solutions(release, source, [e.grade_id for e in exercises(source)])
+    fresh = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(c.source) if c.cell_type == "code" else nbformat.v4.new_markdown_cell(c.source)
+        for c in solved.cells])
+    assert realign(fresh, release) == sum("nbgrader" in c.metadata for c in release.cells)
+    for original, copied in zip(solved.cells, fresh.cells, strict=True):
+        assert nbgrader_meta(copied) == nbgrader_meta(original), copied.source[:80]

@@ -170,11 +170,11 @@ def test_the_task_reads_nothing_from_the_course(tmp_path, monkeypatch):
 
     course_dir, _ = new_class(tmp_path / "course")
     text = (course_dir / "submitted" / "ada" / LAB / f"{LAB}.ipynb").read_text()
-    prepared, repaired = sanitize(load_course_config(course_dir), LAB, "ada", text)
-    assert repaired == []
+    prepared = sanitize(load_course_config(course_dir), LAB, "ada", text)
+    assert prepared.repairs == [] and prepared.submission is None
     shutil.rmtree(course_dir)
     monkeypatch.chdir(tmp_path)
-    execution = execute_submission("ada", LAB, prepared, 30, 120)
+    execution = execute_submission("ada", LAB, prepared.notebook, 30, 120)
     nb = nbformat.reads(execution.notebook, as_version=4)
     graded = [c for c in nb.cells if nbgrader_meta(c).get("grade")]
     assert graded and not any(o.output_type == "error" for c in graded for o in c.outputs)
