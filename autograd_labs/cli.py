@@ -51,9 +51,11 @@ def run(args: argparse.Namespace) -> int:
     elif args.verb == "collect":
         from autograd_labs.collect import collect_exchange, collect_zip
 
-        students = collect_zip(args.course_dir, args.lab, args.zip) if args.zip else collect_exchange(
-            args.course_dir, args.lab)
+        students, notes = collect_zip(args.course_dir, args.lab, args.zip) if args.zip else (
+            collect_exchange(args.course_dir, args.lab), [])
         print(f"{len(students)} students have submitted {args.lab}: {', '.join(students)}")
+        for note in notes:
+            print(note)
     elif args.verb == "grade":
         from autograd_labs.grade import grade_labs
         from autograd_labs.report import format_table

@@ -6,6 +6,7 @@ A broken notebook costs its student alone: the class always finishes, and every 
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -22,7 +23,7 @@ from traitlets.config import Config
 from autograd_labs.cluster import dask_client
 from autograd_labs.course import notebook_path, tool_env
 from autograd_labs.execute import Execution, execute_submission
-from autograd_labs.ledger import write_statuses
+from autograd_labs.ledger import read_notes, write_statuses
 from autograd_labs.prepare import NotThisLab, Prepared, db_url, load_course_config, sanitize
 from autograd_labs.record import record
 from autograd_labs.sandbox import bwrap
@@ -236,10 +237,18 @@ def grade_labs(course_dir: Path, labs: list[str], students: list[str] | None = N
                 bar.close()
     ordered = []
     for lab in labs:
-        lab_results = [results[lab, student] for student in roster[lab]]
+        notes = read_notes(course_dir, lab)
+        lab_results = [with_note(results[lab, student], notes.get(student)) for student in roster[lab]]
         write_statuses(course_dir, lab, lab_results)
         ordered += lab_results
     return ordered
+
+
+def with_note(result: StudentResult, note: str | None) -> StudentResult:
+    """Return the result with collect's note on that student (e.g. which resubmission counted) added."""
+    if not note:
+        return result
+    return dataclasses.replace(result, message=f"{result.message} | {note}" if result.message else note)
 
 
 def _collect(grading: Grading, student: str, future, repaired: list[str]) -> StudentResult:

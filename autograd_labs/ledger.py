@@ -39,3 +39,28 @@ def write_statuses(course_dir: Path, lab: str, results: Iterable) -> Path:
         writer.writeheader()
         writer.writerows(rows[student] for student in sorted(rows))
     return path
+
+
+def notes_path(course_dir: Path, lab: str) -> Path:
+    """Return the file holding what collect noted about students of the lab (e.g. which resubmission counts)."""
+    return Path(course_dir) / LEDGER_DIR / f"{lab}.collected.csv"
+
+
+def write_notes(course_dir: Path, lab: str, notes: dict[str, str]) -> None:
+    """Replace the lab's notes with collect's latest, {student: note}."""
+    rows = notes
+    path = notes_path(course_dir, lab)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student_id", "note"])
+        writer.writerows(sorted(rows.items()))
+
+
+def read_notes(course_dir: Path, lab: str) -> dict[str, str]:
+    """Return collect's notes for the lab, {student: note} (empty when there are none)."""
+    path = notes_path(course_dir, lab)
+    if not path.is_file():
+        return {}
+    with path.open(newline="") as handle:
+        return {row["student_id"]: row["note"] for row in csv.DictReader(handle)}

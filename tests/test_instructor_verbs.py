@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import re
 import subprocess
@@ -131,12 +132,42 @@ def test_collect_from_a_zip_download(tmp_path):
     generate(course_dir, [LAB])
     release = notebook_path(course_dir, "release", LAB).read_bytes()
     archive = canvas_zip(tmp_path / "download.zip", {"ada": release, "ben": release.replace(b"YOUR CODE", b"MY CODE")})
-    assert collect_zip(course_dir, LAB, archive) == ["ada", "ben"]
+    assert collect_zip(course_dir, LAB, archive) == (["ada", "ben"], [])
     assert notebook_path(course_dir, "submitted", LAB, "ada").read_bytes() == release
     assert b"MY CODE" in notebook_path(course_dir, "submitted", LAB, "ben").read_bytes()
     before = tree_digest(course_dir / "submitted")
     assert [r.status for r in grade(course_dir, LAB, jobs=1)] == [Status.GRADED, Status.GRADED]
     assert tree_digest(course_dir / "submitted") == before
+
+
+@pytest.mark.slow
+def test_a_resubmission_in_the_zip_counts_once_the_newest(tmp_path):
+    """Two notebooks of one student: the newer counts, the row says which, and the download is kept unchanged."""
+    course_dir = new_course(tmp_path / "course", labs=[LAB])
+    generate(course_dir, [LAB])
+    source, release = read_notebook(course_dir, "source", LAB), read_notebook(course_dir, "release", LAB)
+    solved = nbformat.writes(with_solutions(release, source, [e.grade_id for e in exercises(source)])).encode()
+    blank = notebook_path(course_dir, "release", LAB).read_bytes()
+    entries = [("ada_1000_5000", blank, (2026, 11, 20, 9, 0, 0)), ("ben_1002_5002", blank, (2026, 11, 20, 9, 5, 0)),
+               ("ada_1001_5001", solved, (2026, 11, 21, 17, 30, 0)),
+               ("cy_1003_5003", solved, (2026, 11, 20, 8, 0, 0)), ("cy_1004_5004", blank, (2026, 11, 20, 8, 0, 0))]
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as download:
+        for prefix, content, when in entries:  # the newer of ada's comes later; cy's two share a time
+            download.writestr(zipfile.ZipInfo(f"submissions/{prefix}_{LAB}.ipynb", date_time=when), content)
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    students, notes = collect_zip(course_dir, LAB, archive)
+    assert students == ["ada", "ben", "cy"]
+    assert len(notes) == 2 and f"the newest, ada_1001_5001_{LAB}.ipynb, counts" in notes[0]
+    assert f"ada_1000_5000_{LAB}.ipynb" in notes[0] and f"the newest, cy_1004_5004_{LAB}.ipynb" in notes[1]
+    assert notebook_path(course_dir, "submitted", LAB, "ada").read_bytes() == solved
+    assert notebook_path(course_dir, "submitted", LAB, "cy").read_bytes() == blank
+    kept = course_dir / "downloaded" / LAB / "original" / "download.zip"
+    assert hashlib.sha256(kept.read_bytes()).hexdigest() == digest
+    rows = {r.student: r for r in grade(course_dir, LAB, jobs=1)}
+    total = sum(e.points for e in exercises(source))
+    assert (rows["ada"].status, rows["ada"].score) == (Status.GRADED, total)
+    assert "ada_1001_5001" in rows["ada"].message and rows["ben"].message == ""
 
 
 def test_collect_from_the_jupyterhub_exchange(tmp_path):
