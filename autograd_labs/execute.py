@@ -7,6 +7,7 @@ starts, the only process that runs student code, lives in the sandbox of autogra
 """
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import tempfile
@@ -16,12 +17,14 @@ from dataclasses import dataclass
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute, LimitOutput
 from traitlets import Dict, List, Unicode
 from traitlets.config import Config
 
 from autograd_labs.sandbox import bwrap, launch_command, launcher_env, process_limit
+from autograd_labs.tamper import GUARD, RESTORE, defined_callables, protect_expression
 
 # nbclient stops a cell that runs past its time limit with one of these errors.
 TIMEOUT_ERRORS = {"KeyboardInterrupt", "CellTimeoutError"}
@@ -47,6 +50,7 @@ class Execution:
     kernel_died: str = ""
     sandboxed: bool = False
     seconds: float = 0.0
+    tampered: tuple[str, ...] = ()
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -117,21 +121,55 @@ def deadline_timeouts(cell_timeout: int, deadline: float):
     return timeout_for
 
 
-class BoundedExecute(Execute):
-    """nbgrader's executor, changed only to drop what a cell prints past CELL_OUTPUT_BUDGET characters.
+class GradingExecute(Execute):
+    """nbgrader's executor with a tamper guard and an output budget; it executes cells exactly as nbgrader does.
 
-    nbgrader's LimitOutput cuts outputs after execution; a cell printing gigabytes would exhaust the worker
-    before that, so the budget applies while the messages arrive.
+    - Before any student code, it installs autograd_labs.tamper's guard in the kernel; after each locked cell it
+      has the guard protect the functions that cell defined; before each test cell it has the guard put back
+      whatever student code replaced, and keeps the names (`tampered`). These requests are silent: they add no
+      output and no execution count. With `guard=False` it is plain nbgrader (for a control).
+    - nbgrader's LimitOutput cuts outputs after execution; a cell printing gigabytes would exhaust the worker
+      before that, so it drops what a cell prints past CELL_OUTPUT_BUDGET characters as the messages arrive.
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, guard: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.output_spent: dict[int, int] = {}
         self.running_cell: int | None = None
+        self.guard, self.guard_installed = guard, False
+        self.tampered: list[str] = []
 
     async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
         self.running_cell = cell_index
-        return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        guarded = self.guard and cell.cell_type == "code"
+        if guarded and not self.guard_installed:
+            self.guard_installed = self.guard = await self.ask_guard(GUARD) is not None
+        if self.guard and guarded and meta.get("grade") and not meta.get("solution"):
+            changed = await self.ask_guard("", RESTORE)
+            self.tampered += changed if changed is not None else ["the grader's guard (removed or replaced)"]
+        result = await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+        if self.guard and guarded and meta.get("locked") and not meta.get("solution"):
+            names = defined_callables(cell.source)
+            if names:
+                await self.ask_guard("", protect_expression(names))
+        return result
+
+    execute_cell = run_sync(async_execute_cell)  # nbconvert calls the synchronous name
+
+    async def ask_guard(self, code: str, expression: str | None = None) -> list[str] | None:
+        """Run code silently in the kernel, then evaluate the expression; return its list, or None on failure."""
+        msg_id = await ensure_async(self.kc.execute(code, silent=True, store_history=False, allow_stdin=False,
+                                                    user_expressions={"answer": expression or "[]"}))
+        reply = await self.async_wait_for_reply(msg_id)
+        answer = (reply or {}).get("content", {}).get("user_expressions", {}).get("answer", {})
+        if answer.get("status") != "ok":
+            return None
+        try:
+            value = ast.literal_eval(answer["data"]["text/plain"])
+        except (KeyError, ValueError, SyntaxError):
+            return None
+        return [str(item) for item in value] if isinstance(value, list) else None
 
     def output(self, outs, msg, display_id, cell_index):
         content = msg.get("content", {})
@@ -166,7 +204,7 @@ def kernel_config(scratch: str, sandboxed: bool, intra_op_threads: int, memory_m
 
 def execute_submission(student: str, lab: str, prepared: str, cell_timeout: int, notebook_timeout: int,
                        intra_op_threads: int = 1, sandbox: bool = True, memory_mb: int = 4096,
-                       file_mb: int = 64) -> Execution:
+                       file_mb: int = 64, guard: bool = True) -> Execution:
     """Execute a prepared (sanitized) notebook and return the executed notebook with what went wrong.
 
     `prepared` is the notebook as JSON text. Each cell may run `cell_timeout` seconds and the whole notebook
@@ -174,7 +212,9 @@ def execute_submission(student: str, lab: str, prepared: str, cell_timeout: int,
     gets `intra_op_threads` threads so parallel workers do not oversubscribe the cores. With `sandbox` (and
     bubblewrap installed) the kernel runs in the sandbox with `memory_mb` of data memory, files of at most
     `file_mb` and at most MAX_PROCESSES processes and threads. A kernel that dies (os._exit, a crash) ends
-    the run: cells that never ran get a NotRun error. Outputs are cut with nbgrader's LimitOutput.
+    the run: cells that never ran get a NotRun error. Outputs are cut with nbgrader's LimitOutput. With
+    `guard`, test cells run against the real comparison functions and checkers, and what student code had
+    replaced is returned in `tampered`.
     """
     start = time.monotonic()
     deadline = start + notebook_timeout
@@ -183,8 +223,8 @@ def execute_submission(student: str, lab: str, prepared: str, cell_timeout: int,
     kernel_died, overdue, stuck = "", threading.Event(), ""
     with tempfile.TemporaryDirectory(prefix="autograd-labs-kernel-") as scratch, \
             process_limit(MAX_PROCESSES) as cgroup:
-        executor = BoundedExecute(
-            timeout=cell_timeout, timeout_func=deadline_timeouts(cell_timeout, deadline),
+        executor = GradingExecute(
+            guard=guard, timeout=cell_timeout, timeout_func=deadline_timeouts(cell_timeout, deadline),
             extra_arguments=KERNEL_ARGUMENTS, kernel_manager_class=SandboxedKernelManager,
             config=kernel_config(scratch, sandboxed, intra_op_threads, memory_mb, file_mb, cgroup))
 
@@ -216,4 +256,5 @@ def execute_submission(student: str, lab: str, prepared: str, cell_timeout: int,
         timed_out = timed_out_cells(nb)
     nb, _ = LimitOutput().preprocess(nb, {})
     cap_output_characters(nb)
-    return Execution(student, lab, nbformat.writes(nb), timed_out, kernel_died, sandboxed, time.monotonic() - start)
+    return Execution(student, lab, nbformat.writes(nb), timed_out, kernel_died, sandboxed, time.monotonic() - start,
+                     tuple(dict.fromkeys(executor.tampered)))

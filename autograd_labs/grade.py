@@ -46,6 +46,7 @@ class Status(StrEnum):
     WORKER_DIED = "worker died"
     REPAIRED = "repaired"
     BLOCKED = "blocked"
+    TAMPERED = "tampered"
     FAILED = "grading failed"
     NOT_GRADED = "not graded yet"
 
@@ -155,7 +156,7 @@ class Grading:
                     found.append(text.strip().splitlines()[0][:160])
         return list(dict.fromkeys(found))
 
-    def record(self, execution: Execution, repaired: list[str]) -> StudentResult:
+    def record(self, execution: Execution, prepared: Prepared) -> StudentResult:
         """Record a worker's execution in the gradebook through nbgrader and return the student's result."""
         student = execution.student
         executed = self.executed_dir / student / self.lab / f"{self.lab}.ipynb"
@@ -170,6 +171,11 @@ class Grading:
             score = recorded_score(self.config, self.lab, student)
         except MissingEntry:
             return self.result(student, Status.FAILED, message=f"{student}: no score recorded")
+        tampering = [*prepared.tampering, *(f"replaced at run time: {name}" for name in execution.tampered)]
+        if tampering:
+            return self.result(student, Status.TAMPERED, score, (
+                f"{student}: {self.where(student)} changes what the tests rely on ({'; '.join(tampering)}); the "
+                "tests ran against the real functions, and a person should look at this submission"))
         if execution.kernel_died:
             return self.result(student, Status.KERNEL_DIED, score, (
                 f"{student}: the kernel running {self.where(student)} died ({execution.kernel_died}); "
@@ -182,9 +188,9 @@ class Grading:
         if blocked:
             return self.result(student, Status.BLOCKED, score, (
                 f"{student}: {self.where(student)} tried what the sandbox forbids: {'; '.join(blocked)}"))
-        if repaired:
+        if prepared.repairs:
             return self.result(student, Status.REPAIRED, score, (
-                f"{student}: {self.where(student)}: {'; '.join(repaired)}"))
+                f"{student}: {self.where(student)}: {'; '.join(prepared.repairs)}"))
         return self.result(student, Status.GRADED, score)
 
 
@@ -232,7 +238,7 @@ def grade_labs(course_dir: Path, labs: list[str], students: list[str] | None = N
                 bar = _progress(len(futures), labs, progress)
                 for future in as_completed(futures):
                     lab, student = futures[future]
-                    results[lab, student] = _collect(gradings[lab], student, future, prepared[lab, student].repairs)
+                    results[lab, student] = _collect(gradings[lab], student, future, prepared[lab, student])
                     bar.update(1)
                 bar.close()
     ordered = []
@@ -251,7 +257,7 @@ def with_note(result: StudentResult, note: str | None) -> StudentResult:
     return dataclasses.replace(result, message=f"{result.message} | {note}" if result.message else note)
 
 
-def _collect(grading: Grading, student: str, future, repaired: list[str]) -> StudentResult:
+def _collect(grading: Grading, student: str, future, prepared: Prepared) -> StudentResult:
     """Turn a finished Dask future into the student's result."""
     from distributed import KilledWorker
 
@@ -262,7 +268,7 @@ def _collect(grading: Grading, student: str, future, repaired: list[str]) -> Stu
             f"{student}: the worker executing {grading.where(student)} died twice (killed or out of memory)"))
     except Exception as error:  # noqa: BLE001 - an infrastructure error costs this student alone
         return grading.result(student, Status.FAILED, message=f"{student}: {type(error).__name__}: {error}")
-    return grading.record(execution, repaired)
+    return grading.record(execution, prepared)
 
 
 def _progress(total: int, labs: list[str], enabled: bool):

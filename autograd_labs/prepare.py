@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -20,6 +20,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograd_labs.course import CONFIG_FILE, notebook_path
+from autograd_labs.tamper import scan
 
 
 def load_course_config(course_dir: Path) -> Config:
@@ -144,12 +145,14 @@ class Prepared:
     """A submission ready to execute: the sanitized notebook, the repairs made, and what nbgrader should record.
 
     `submission` is the notebook nbgrader's autograde must read in place of the submitted file (the realigned
-    one when its metadata was stripped), or None when the submitted file itself will do.
+    one when its metadata was stripped), or None when the submitted file itself will do. `tampering` lists
+    what the student's cells rebind that the tests rely on (autograd_labs.tamper.scan).
     """
 
     notebook: str
     repairs: list[str]
     submission: str | None = None
+    tampering: list[str] = field(default_factory=list)
 
 
 def sanitize(config: Config, lab: str, student: str, notebook_text: str) -> Prepared:
@@ -171,4 +174,4 @@ def sanitize(config: Config, lab: str, student: str, notebook_text: str) -> Prep
     resources = nbgrader_resources(config, lab, student)
     for preprocessor_class in Autograde.class_traits()["sanitize_preprocessors"].default():
         nb, resources = preprocessor_class(config=config).preprocess(nb, resources)
-    return Prepared(nbformat.writes(nb), found + repairs(submitted, nb), submission)
+    return Prepared(nbformat.writes(nb), found + repairs(submitted, nb), submission, scan(nb))

@@ -1,0 +1,185 @@
+"""Tamper detection: student code that rebinds what the tests rely on earns nothing from it and is flagged.
+
+Two nets. Before execution, `scan` reads the cells a student may edit and reports code that rebinds the
+comparison functions, torch.Tensor's methods, builtins, the lab's own checkers or IPython's input
+transformers. While executing, the grader installs a guard in the fresh kernel (GUARD) before any student code
+runs, tells it to protect each function a locked cell defines (PROTECT), and before each test cell calls
+RESTORE, which puts back every original it finds replaced and names it, so the tests always run against the
+real functions. A student who reads this file can still hide from the guard; the scan, the flag and a human
+reviewer are the backstop, not a proof.
+"""
+from __future__ import annotations
+
+import ast
+
+GUARD_NAME = "__autograd_labs_guard__"
+# Attributes the checks and hidden tests compare with, as (module expression, attribute).
+WATCHED = [("torch", a) for a in ("allclose", "equal", "isclose", "is_tensor", "all", "any", "abs", "isfinite")] + [
+    ("torch.Tensor", a) for a in ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__float__",
+                                  "__abs__", "__sub__", "allclose", "equal", "item", "tolist", "all", "any", "abs",
+                                  "max", "detach", "cpu", "flatten", "expand_as", "clamp_min")] + [
+    ("torch.testing", "assert_close"), ("torch.autograd", "gradcheck"), ("torch.autograd", "gradgradcheck"),
+    ("math", "isclose")]
+# Builtins a test cell leans on; a student's global of the same name shadows the real one for the tests.
+WATCHED_BUILTINS = ["isinstance", "issubclass", "len", "abs", "all", "any", "type", "getattr", "hasattr", "callable",
+                    "float", "round", "AssertionError"]
+ROOTS = {"torch", "np", "numpy", "math", "builtins", "__builtins__", "IPython"}
+CONFIGURATION_ROOTS = ("torch.backends",)  # setting torch.backends.cudnn.deterministic is not tampering
+IPYTHON_HOOKS = {"input_transformers_cleanup", "input_transformers_post", "ast_transformers", "events",
+                 "register_magic_function", "run_cell", "showtraceback", "set_custom_exc"}
+
+GUARD = f"""
+def __autograd_labs_install():
+    import builtins, importlib, math
+    import torch
+    ip = get_ipython()
+    owners = {{"torch": torch, "torch.Tensor": torch.Tensor, "torch.testing": torch.testing,
+              "torch.autograd": torch.autograd, "math": math}}
+    watched = [(f"{{o}}.{{a}}", owners[o], a) for o, a in {WATCHED!r}]
+    originals = {{name: owner.__dict__.get(attr, getattr(owner, attr)) for name, owner, attr in watched}}
+    real_builtins = {{name: getattr(builtins, name) for name in {WATCHED_BUILTINS!r}}}
+    hooks = [ip.input_transformers_cleanup, ip.input_transformers_post, ip.ast_transformers]
+    hook_copies = [list(hook) for hook in hooks]
+    protected = {{}}
+
+    def protect(names):
+        for name in names:
+            if name in ip.user_ns:
+                protected[name] = ip.user_ns[name]
+        return []
+
+    def restore():
+        changed = []
+        for name, owner, attr in watched:
+            if owner.__dict__.get(attr, getattr(owner, attr, None)) is not originals[name]:
+                setattr(owner, attr, originals[name])
+                changed.append(name)
+        for name, value in real_builtins.items():
+            if getattr(builtins, name, None) is not value:
+                setattr(builtins, name, value)
+                changed.append("builtins." + name)
+            if name in ip.user_ns and ip.user_ns[name] is not value:
+                del ip.user_ns[name]
+                changed.append(name + " (a global hiding the builtin)")
+        for name, value in protected.items():
+            if ip.user_ns.get(name) is not value:
+                ip.user_ns[name] = value
+                changed.append(name)
+        for hook, copy in zip(hooks, hook_copies):
+            if list(hook) != copy:
+                hook[:] = copy
+                changed.append("IPython's input transformers")
+        return changed
+
+    return protect, restore
+
+{GUARD_NAME} = __autograd_labs_install()
+del __autograd_labs_install
+"""
+
+
+def protect_expression(names: list[str]) -> str:
+    """Return the expression that makes the guard protect these names (functions a locked cell defined)."""
+    return f"{GUARD_NAME}[0]({names!r})"
+
+
+RESTORE = f"{GUARD_NAME}[1]()"
+
+
+def defined_callables(source: str) -> list[str]:
+    """Return the functions and classes a cell defines at top level (what a locked checks cell provides)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [node.name for node in tree.body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+
+
+def dotted(node) -> str:
+    """Return an attribute chain as text (torch.Tensor.__eq__), or "" when it is not one."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        return ".".join([node.id, *reversed(parts)])
+    if isinstance(node, ast.Call) and dotted(node.func) == "get_ipython":
+        return ".".join(["get_ipython()", *reversed(parts)])
+    return ""
+
+
+def suspicious_target(node, protected: set[str], top_level: bool) -> str:
+    """Return what an assignment target rebinds when that is tampering, else "".
+
+    A plain name counts only at top level (a global): a local variable called `type` hides nothing from the tests.
+    """
+    if isinstance(node, ast.Name):
+        if node.id.startswith("__autograd_labs") or top_level and (node.id in protected or node.id in WATCHED_BUILTINS):
+            return node.id
+        return ""
+    if isinstance(node, ast.Subscript):
+        name = dotted(node.value)
+        return f"{name}[...]" if name in {"sys.modules", "__builtins__"} else ""
+    name = dotted(node)
+    if not name:
+        return ""
+    root = name.split(".")[0]
+    if root in ROOTS and not name.startswith(CONFIGURATION_ROOTS):
+        return name
+    if root == "get_ipython()" or set(name.split(".")[1:]) & IPYTHON_HOOKS:
+        return name
+    return ""
+
+
+def scan_source(source: str, protected: set[str]) -> list[str]:
+    """Return, in words, what one cell's code rebinds that the tests rely on."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        elif isinstance(node, ast.Delete):
+            targets = node.targets
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node in tree.body:
+            targets = [ast.Name(id=node.name)]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"setattr", "delattr"}:
+            owner = dotted(node.args[0]) if node.args else ""
+            if owner.split(".")[0] in ROOTS:
+                found.append(f"line {node.lineno}: {node.func.id}() on {owner}")
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            if "builtins" in modules:
+                found.append(f"line {node.lineno}: imports builtins")
+        elif isinstance(node, ast.Attribute) and node.attr in IPYTHON_HOOKS - {"events", "run_cell"}:
+            found.append(f"line {node.lineno}: uses IPython's {node.attr}")
+        elif isinstance(node, ast.Name) and node.id == "__builtins__":
+            found.append(f"line {node.lineno}: uses __builtins__")
+        for target in targets:
+            for element in target.elts if isinstance(target, ast.Tuple | ast.List) else [target]:
+                what = suspicious_target(element, protected, node in tree.body)
+                if what:
+                    found.append(f"line {getattr(node, 'lineno', '?')}: rebinds {what}")
+    return list(dict.fromkeys(found))
+
+
+def scan(nb) -> list[str]:
+    """Return what the cells a student may edit (solution cells, cells they added) rebind, each with its cell."""
+    protected: set[str] = set()
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("locked") or (meta.get("grade") and not meta.get("solution")):
+            protected |= set(defined_callables(cell.source))
+            continue
+        label = meta.get("grade_id") or f"cell {index + 1}"
+        found += [f"{label} {finding}" for finding in scan_source(cell.source, protected)]
+    return found

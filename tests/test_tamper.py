@@ -1,0 +1,106 @@
+"""Tamper detection: a student who rebinds what the tests rely on earns nothing from it and is flagged.
+
+Each attack is a fixture: a wrong answer plus one cell that would make its test pass. Executed with the guard,
+the test fails as it should and the execution names what was replaced; executed without it (the control), the
+attack works, so each fixture proves something. Through the whole pipeline the row says `tampered`.
+"""
+from __future__ import annotations
+
+import copy
+
+import nbformat
+import pytest
+
+from autograd_labs.execute import execute_submission
+from autograd_labs.exercises import exercises, nbgrader_meta, with_solutions
+from autograd_labs.grade import Status, grade
+from autograd_labs.sync_checks import checks_cell_source
+from autograd_labs.tamper import scan
+from conftest import LABS, read_notebook, submit
+
+WRONG_ANSWER = "def double(x):\n    return (x * 3).tolist()"
+ALLCLOSE = "assert torch.allclose(double(x), 2 * x)"
+# name: (the student's extra cell, the test it defeats, whether the static scan can see it)
+ATTACKS = {
+    "rebinds_allclose": ("torch.allclose = lambda *args, **kwargs: True", ALLCLOSE, True),
+    "rebinds_equal": ("torch.equal = lambda *args: True", "assert torch.equal(double(x), 2 * x)", True),
+    "rebinds_tensor_eq": ("torch.Tensor.__eq__ = lambda self, other: torch.tensor(True)",
+                          "assert (torch.tensor(double(x)) == 2 * x).all()", True),
+    "rebinds_the_checker": ("def check_tensor(*args, **kwargs):\n    pass",
+                            "check_tensor('double(x)', double(x), 2 * x)", True),
+    "rebinds_a_builtin": ("import builtins\nreal = builtins.isinstance\n"
+                          "builtins.isinstance = lambda obj, kind: kind is torch.Tensor or real(obj, kind)",
+                          "assert isinstance(double(x), torch.Tensor)", True),
+    "hides_a_builtin": ("def isinstance(*args):\n    return True", "assert isinstance(double(x), torch.Tensor)", True),
+    "setattr_on_torch": ("setattr(torch, 'allclose', lambda *args, **kwargs: True)", ALLCLOSE, True),
+    "input_transformer": ("get_ipython().input_transformers_post.append(\n"
+                          "    lambda lines: [line for line in lines if not line.lstrip().startswith('assert')])",
+                          ALLCLOSE, True),
+    "hidden_in_exec": ("exec('import torch\\ntorch.allclose = lambda *args, **kwargs: True')", ALLCLOSE, False),
+}
+
+
+def cell(source: str, **nbgrader):
+    made = nbformat.v4.new_code_cell(source)
+    if nbgrader:
+        made.metadata["nbgrader"] = {"grade": False, "solution": False, "locked": False, "schema_version": 3,
+                                     **nbgrader}
+    return made
+
+
+def attacked_notebook(attack: str, test: str):
+    """A tiny lab: the shared checks (locked), a wrong answer, the attack, then a graded test cell."""
+    return nbformat.v4.new_notebook(cells=[
+        cell("import torch"),
+        cell(checks_cell_source(), grade_id="checks", locked=True),
+        cell(WRONG_ANSWER, grade_id="double", solution=True),
+        cell(attack),
+        cell(f"x = torch.arange(4.0)\n{test}", grade_id="test_double", grade=True, locked=True, points=1),
+    ])
+
+
+def errors_of_the_test_cell(notebook: str) -> list[str]:
+    executed = nbformat.reads(notebook, as_version=4)
+    return [o.get("ename") for o in executed.cells[-1].outputs if o.get("output_type") == "error"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ATTACKS)
+def test_the_attack_earns_nothing_and_is_named(name):
+    """With the guard the wrong answer fails its test and the replaced function is named; without it, it passes."""
+    attack, test, visible_to_scan = ATTACKS[name]
+    nb = nbformat.writes(attacked_notebook(attack, test))
+    guarded = execute_submission(name, "lab", nb, 30, 120)
+    assert errors_of_the_test_cell(guarded.notebook) != [], "the attack beat the guard"
+    assert guarded.tampered, "the guard did not name what was replaced"
+    control = execute_submission(name, "lab", nb, 30, 120, guard=False)
+    assert errors_of_the_test_cell(control.notebook) == [], "the control failed: this attack does not work anyway"
+    assert control.tampered == ()
+    assert bool(scan(attacked_notebook(attack, test))) == visible_to_scan
+
+
+@pytest.mark.slow
+def test_an_honest_notebook_has_nothing_to_restore():
+    """The guard stays silent for the same notebook without an attack, and the right answer passes."""
+    right = attacked_notebook("y = 1", "check_tensor('double(x)', torch.tensor(double(x)), 2 * x)")
+    right.cells[2].source = "def double(x):\n    return (x * 2).tolist()"
+    done = execute_submission("honest", "lab", nbformat.writes(right), 30, 120)
+    assert (errors_of_the_test_cell(done.notebook), done.tampered, scan(right)) == ([], (), [])
+
+
+@pytest.mark.slow
+def test_a_tampering_student_is_flagged_in_the_grade_report(course):
+    """Through the pipeline: the row says `tampered` and what was replaced; an honest classmate is unaffected."""
+    lab = LABS[0]
+    source, release = read_notebook(course, "source", lab), read_notebook(course, "release", lab)
+    solved = with_solutions(release, source, [e.grade_id for e in exercises(source)])
+    first_test = next(i for i, c in enumerate(solved.cells) if nbgrader_meta(c).get("grade"))
+    attacked = copy.deepcopy(solved)
+    attacked.cells.insert(first_test, nbformat.v4.new_code_cell("torch.allclose = lambda *args, **kwargs: True"))
+    submit(course, "tamper_flagged", lab, attacked)
+    submit(course, "tamper_bystander", lab, solved)
+    rows = {r.student: r for r in grade(course, lab, ["tamper_flagged", "tamper_bystander"], jobs=1)}
+    total = sum(e.points for e in exercises(source))
+    assert (rows["tamper_flagged"].status, rows["tamper_flagged"].score) == (Status.TAMPERED, total)
+    assert "torch.allclose" in rows["tamper_flagged"].message and "person should look" in rows["tamper_flagged"].message
+    assert (rows["tamper_bystander"].status, rows["tamper_bystander"].score) == (Status.GRADED, total)
