@@ -104,3 +104,18 @@ def test_a_tampering_student_is_flagged_in_the_grade_report(course):
     assert (rows["tamper_flagged"].status, rows["tamper_flagged"].score) == (Status.TAMPERED, total)
     assert "torch.allclose" in rows["tamper_flagged"].message and "person should look" in rows["tamper_flagged"].message
     assert (rows["tamper_bystander"].status, rows["tamper_bystander"].score) == (Status.GRADED, total)
+
+
+@pytest.mark.slow
+def test_a_warning_in_a_test_cell_is_not_a_failure():
+    """nbgrader scores a test cell that wrote to stderr 0; while grading, warnings go to stdout instead."""
+    from nbgrader.utils import determine_grade
+
+    nb = nbformat.v4.new_notebook(cells=[cell("import warnings"), cell(
+        "warnings.warn('a correct answer may still make torch warn')", grade_id="test_warns", grade=True,
+        locked=True, points=2)])
+    scores = {}
+    for guard in (True, False):
+        done = execute_submission("warns", "lab", nbformat.writes(nb), 30, 60, guard=guard)
+        scores[guard] = determine_grade(nbformat.reads(done.notebook, as_version=4).cells[-1])[0]
+    assert scores == {True: 2, False: 0}
