@@ -10,7 +10,7 @@ STAMP := $(VENV)/.pins-$(PINS_HASH)
 PYTEST_ARGS ?=
 LABS ?=
 
-.PHONY: venv test grade release examples lint bench clean
+.PHONY: venv test grade release examples lint bench mutants clean
 
 venv: $(STAMP)
 
@@ -40,6 +40,10 @@ lint: venv
 bench: venv
 	$(BIN)/python bench/notebook_times.py
 	$(BIN)/python bench/grading.py
+
+# Grade every catalogued wrong answer and correct alternative (tests/*_answers/); fails if a test misjudges one.
+mutants: venv
+	$(BIN)/python bench/mutants.py $(LABS)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -1,0 +1,87 @@
+"""Catalogues of other answers to the labs' exercises: wrong ones that must lose points, right ones that must not.
+
+tests/wrong_answers/<lab>.json and tests/right_answers/<lab>.json each map an exercise's grade_id to
+{short name: the whole solution cell as a student might write it}. The tests and `make mutants` read them here,
+check that they still match their lab, and turn each entry into a submission: the lab's full solution with that
+one cell replaced.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from autograd_labs.course import REPO_ROOT, lab_names, notebook_path
+from autograd_labs.exercises import exercises, nbgrader_meta, with_solutions
+
+WRONG = "wrong_answers"
+RIGHT = "right_answers"
+
+
+def catalogue_paths(kind: str, root: Path = REPO_ROOT) -> list[Path]:
+    """Return the catalogue files of one kind (WRONG or RIGHT), one per lab, sorted."""
+    return sorted((Path(root) / "tests" / kind).glob("*.json"))
+
+
+def load(path: Path) -> dict[str, dict[str, str]]:
+    """Return one catalogue: {grade_id: {name: solution cell}}."""
+    return json.loads(Path(path).read_text())
+
+
+def load_all(kind: str, root: Path = REPO_ROOT) -> dict[str, dict[str, dict[str, str]]]:
+    """Return {lab: catalogue} for every catalogue file of one kind."""
+    return {path.stem: load(path) for path in catalogue_paths(kind, root)}
+
+
+def exercise_ids(lab: str, root: Path = REPO_ROOT) -> list[str]:
+    """Return the grade_ids of the lab's exercises (its solution cells), in notebook order."""
+    return [e.grade_id for e in exercises(nbformat.read(notebook_path(root, "source", lab), as_version=4))]
+
+
+def problems(lab: str, catalogue: dict, root: Path = REPO_ROOT) -> list[str]:
+    """Return what is wrong with one lab's catalogue, in words: unknown labs or exercises, code that does not parse."""
+    if lab not in lab_names(root):
+        return [f"{lab} is not a lab"]
+    ids = set(exercise_ids(lab, root))
+    found = [f"{grade_id} is not an exercise of {lab}" for grade_id in catalogue if grade_id not in ids]
+    for grade_id, entries in catalogue.items():
+        for name, code in entries.items():
+            try:
+                compile(code, f"{lab}:{grade_id}:{name}", "exec")
+            except SyntaxError as error:
+                found.append(f"{grade_id} / {name}: {error}")
+    return found
+
+
+def uncovered(lab: str, catalogue: dict, root: Path = REPO_ROOT) -> list[str]:
+    """Return the grade_ids of the lab's exercises that have no entry in the catalogue."""
+    return [grade_id for grade_id in exercise_ids(lab, root) if not catalogue.get(grade_id)]
+
+
+@dataclass
+class Entry:
+    """One catalogued answer, as a submission: which exercise, which answer, and the whole notebook."""
+
+    grade_id: str
+    name: str
+    notebook: nbformat.NotebookNode
+
+
+def submissions(course_dir: Path, lab: str, catalogue: dict, prefix: str) -> dict[str, Entry]:
+    """Return {student: Entry}: the lab's full solution with one exercise replaced by a catalogued answer.
+
+    Students are named f"{prefix}_{grade_id}_{number}", number counting the answers of that exercise from 0.
+    """
+    source = nbformat.read(notebook_path(course_dir, "source", lab), as_version=4)
+    release = nbformat.read(notebook_path(course_dir, "release", lab), as_version=4)
+    solved = with_solutions(release, source, [e.grade_id for e in exercises(source)])
+    built = {}
+    for grade_id, entries in catalogue.items():
+        for number, (name, code) in enumerate(entries.items()):
+            nb = copy.deepcopy(solved)
+            next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == grade_id).source = code
+            built[f"{prefix}_{grade_id}_{number}"] = Entry(grade_id, name, nb)
+    return built
