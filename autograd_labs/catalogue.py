@@ -19,6 +19,7 @@ from autograd_labs.exercises import exercises, nbgrader_meta, with_solutions
 
 WRONG = "wrong_answers"
 RIGHT = "right_answers"
+ATTACKS = "attacks.json"
 
 
 def catalogue_paths(kind: str, root: Path = REPO_ROOT) -> list[Path]:
@@ -29,6 +30,21 @@ def catalogue_paths(kind: str, root: Path = REPO_ROOT) -> list[Path]:
 def load(path: Path) -> dict[str, dict[str, str]]:
     """Return one catalogue: {grade_id: {name: solution cell}}."""
     return json.loads(Path(path).read_text())
+
+
+def load_attacks(root: Path = REPO_ROOT) -> dict[str, dict]:
+    """Return tests/attacks.json: {attack: {"cell": what the student adds, "defeats": a test it would fool,
+    "visible_to_scan": whether the static scan sees it}}."""
+    return json.loads((Path(root) / "tests" / ATTACKS).read_text())
+
+
+def attacked(notebook, cell_source: str):
+    """Return a copy of a solved lab notebook with the attack cell added just before its first test cell."""
+    nb = copy.deepcopy(notebook)
+    first_test = next(i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade")
+                      and not nbgrader_meta(c).get("solution"))
+    nb.cells.insert(first_test, nbformat.v4.new_code_cell(cell_source))
+    return nb
 
 
 def load_all(kind: str, root: Path = REPO_ROOT) -> dict[str, dict[str, dict[str, str]]]:

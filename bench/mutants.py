@@ -1,9 +1,10 @@
-"""Mutants report: do the labs' tests catch the catalogued wrong answers and pass the correct alternatives?
+"""Mutants report: do the labs' tests catch the catalogued wrong answers, pass the correct alternatives, flag attacks?
 
 Builds a scratch course, submits the full solution of each lab with one exercise replaced by a catalogued answer
-(tests/wrong_answers/<lab>.json, tests/right_answers/<lab>.json), grades every submission of every lab on one Dask
-cluster, and prints per lab: exercises, wrong answers caught / catalogued, correct alternatives passing /
-catalogued. Exits 1 when a wrong answer earns full marks or a correct alternative loses points.
+(tests/wrong_answers/<lab>.json, tests/right_answers/<lab>.json), and the full solution with each attack of
+tests/attacks.json added; grades every submission of every lab in one Dask run, and prints per lab: exercises,
+wrong answers caught / catalogued, correct alternatives passing / catalogued, attacks flagged / tried. Exits 1
+when a wrong answer earns full marks, a correct alternative loses points or an attack is not flagged.
 
     python bench/mutants.py [LAB ...] [--jobs N]
 """
@@ -21,13 +22,23 @@ import nbformat
 # Grade this checkout's labs and catalogues, also when the venv's editable install points at another checkout.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grading import seed_torch_home  # noqa: E402 - bench/grading.py, beside this file
-
-from autograd_labs.catalogue import RIGHT, WRONG, exercise_ids, load_all, submissions  # noqa: E402
-from autograd_labs.cluster import dask_client  # noqa: E402
+from autograd_labs.catalogue import (  # noqa: E402
+    RIGHT,
+    WRONG,
+    Entry,
+    attacked,
+    exercise_ids,
+    load_all,
+    load_attacks,
+    submissions,
+)
 from autograd_labs.course import lab_names, new_course, notebook_path, tool_env  # noqa: E402
-from autograd_labs.grade import grade  # noqa: E402
+from autograd_labs.exercises import exercises, with_solutions  # noqa: E402
+from autograd_labs.grade import Status, grade_labs  # noqa: E402
+from autograd_labs.offline import seed_torch_home  # noqa: E402
 from autograd_labs.release import generate  # noqa: E402
+
+ATTACK = "attacks"
 
 
 def submit_all(course_dir: Path, lab: str, catalogues: dict[str, dict]) -> dict[str, tuple[str, object]]:
@@ -39,6 +50,15 @@ def submit_all(course_dir: Path, lab: str, catalogues: dict[str, dict]) -> dict[
             path.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(entry.notebook, path)
             submitted[student] = (kind, entry)
+    source = nbformat.read(notebook_path(course_dir, "source", lab), as_version=4)
+    release = nbformat.read(notebook_path(course_dir, "release", lab), as_version=4)
+    solved = with_solutions(release, source, [e.grade_id for e in exercises(source)])
+    for number, (name, attack) in enumerate(load_attacks().items()):
+        student = f"attack_{number}"
+        path = notebook_path(course_dir, "submitted", lab, student)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(attacked(solved, attack["cell"]), path)
+        submitted[student] = (ATTACK, Entry("", name, None))
     return submitted
 
 
@@ -64,29 +84,32 @@ def main(argv: list[str] | None = None) -> int:
         generate(course_dir, labs)
         submitted = {lab: submit_all(course_dir, lab, catalogues) for lab in labs}
         print(f"{sum(map(len, submitted.values()))} submissions over {len(labs)} labs", flush=True)
-        with dask_client(args.jobs) as client:  # one cluster for every lab
-            for lab in labs:
-                results = grade(course_dir, lab, list(submitted[lab]), client=client) if submitted[lab] else []
-                tally = {WRONG: [0, 0], RIGHT: [0, 0]}
-                for result in results:
-                    kind, entry = submitted[lab][result.student]
-                    full = result.score >= result.max_score
-                    good = not full if kind == WRONG else result.score == result.max_score
-                    tally[kind][0] += good
-                    tally[kind][1] += 1
-                    if not good:
-                        verdict = "earns full marks" if kind == WRONG else "loses points"
-                        offenders.append(f"{lab}: {kind.split('_')[0]} answer {entry.grade_id} / {entry.name!r} "
-                                         f"{verdict}: {result.score:g} of {result.max_score:g} ({result.status})")
-                rows.append((lab, len(exercise_ids(lab)), *tally[WRONG], *tally[RIGHT]))
-                print(f"  graded {lab} ({len(results)} submissions, {time.perf_counter() - start:.0f} s so far)",
-                      flush=True)
+        results = grade_labs(course_dir, [lab for lab in labs if submitted[lab]],
+                             jobs=args.jobs)  # every lab's notebooks in one Dask run
+    for lab in labs:
+        tally = {WRONG: [0, 0], RIGHT: [0, 0], ATTACK: [0, 0]}
+        for result in (r for r in results if r.lab == lab):
+            kind, entry = submitted[lab][result.student]
+            if kind == WRONG:
+                good, verdict = result.score < result.max_score, "earns full marks"
+            elif kind == RIGHT:
+                good, verdict = result.score == result.max_score, "loses points"
+            else:
+                good, verdict = result.status == Status.TAMPERED, "is not flagged"
+            tally[kind][0] += good
+            tally[kind][1] += 1
+            if not good:
+                offenders.append(f"{lab}: {kind.split('_')[0]} {entry.grade_id} / {entry.name!r} {verdict}: "
+                                 f"{result.score:g} of {result.max_score:g} ({result.status}) {result.message}")
+        rows.append((lab, len(exercise_ids(lab)), *tally[WRONG], *tally[RIGHT], *tally[ATTACK]))
     print()
-    print(f"{'lab':<28} {'exercises':>9} {'wrong caught':>13} {'right passing':>14}")
-    for lab, exercises, caught, wrong, passing, right in rows:
-        print(f"{lab:<28} {exercises:>9} {count(caught, wrong):>13} {count(passing, right):>14}")
-    totals = [sum(row[i] for row in rows) for i in range(1, 6)]
-    print(f"{'all labs':<28} {totals[0]:>9} {count(totals[1], totals[2]):>13} {count(totals[3], totals[4]):>14}")
+    print(f"{'lab':<28} {'exercises':>9} {'wrong caught':>13} {'right passing':>14} {'attacks flagged':>16}")
+    for lab, count_exercises, caught, wrong, passing, right, flagged, tried in rows:
+        print(f"{lab:<28} {count_exercises:>9} {count(caught, wrong):>13} {count(passing, right):>14} "
+              f"{count(flagged, tried):>16}")
+    totals = [sum(row[i] for row in rows) for i in range(1, 8)]
+    print(f"{'all labs':<28} {totals[0]:>9} {count(totals[1], totals[2]):>13} {count(totals[3], totals[4]):>14} "
+          f"{count(totals[5], totals[6]):>16}")
     for line in offenders:
         print(f"FAIL {line}")
     print(f"elapsed: {time.perf_counter() - start:.0f} s")

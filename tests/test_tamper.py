@@ -11,6 +11,7 @@ import copy
 import nbformat
 import pytest
 
+from autograd_labs.catalogue import load_attacks
 from autograd_labs.execute import execute_submission
 from autograd_labs.exercises import exercises, nbgrader_meta, with_solutions
 from autograd_labs.grade import Status, grade
@@ -19,25 +20,8 @@ from autograd_labs.tamper import scan
 from conftest import LABS, read_notebook, submit
 
 WRONG_ANSWER = "def double(x):\n    return (x * 3).tolist()"
-ALLCLOSE = "assert torch.allclose(double(x), 2 * x)"
-# name: (the student's extra cell, the test it defeats, whether the static scan can see it)
-ATTACKS = {
-    "rebinds_allclose": ("torch.allclose = lambda *args, **kwargs: True", ALLCLOSE, True),
-    "rebinds_equal": ("torch.equal = lambda *args: True", "assert torch.equal(double(x), 2 * x)", True),
-    "rebinds_tensor_eq": ("torch.Tensor.__eq__ = lambda self, other: torch.tensor(True)",
-                          "assert (torch.tensor(double(x)) == 2 * x).all()", True),
-    "rebinds_the_checker": ("def check_tensor(*args, **kwargs):\n    pass",
-                            "check_tensor('double(x)', double(x), 2 * x)", True),
-    "rebinds_a_builtin": ("import builtins\nreal = builtins.isinstance\n"
-                          "builtins.isinstance = lambda obj, kind: kind is torch.Tensor or real(obj, kind)",
-                          "assert isinstance(double(x), torch.Tensor)", True),
-    "hides_a_builtin": ("def isinstance(*args):\n    return True", "assert isinstance(double(x), torch.Tensor)", True),
-    "setattr_on_torch": ("setattr(torch, 'allclose', lambda *args, **kwargs: True)", ALLCLOSE, True),
-    "input_transformer": ("get_ipython().input_transformers_post.append(\n"
-                          "    lambda lines: [line for line in lines if not line.lstrip().startswith('assert')])",
-                          ALLCLOSE, True),
-    "hidden_in_exec": ("exec('import torch\\ntorch.allclose = lambda *args, **kwargs: True')", ALLCLOSE, False),
-}
+# name: {the student's extra cell, the test it defeats, whether the static scan can see it}; make mutants uses it too
+ATTACKS = load_attacks()
 
 
 def cell(source: str, **nbgrader):
@@ -68,7 +52,7 @@ def errors_of_the_test_cell(notebook: str) -> list[str]:
 @pytest.mark.parametrize("name", ATTACKS)
 def test_the_attack_earns_nothing_and_is_named(name):
     """With the guard the wrong answer fails its test and the replaced function is named; without it, it passes."""
-    attack, test, visible_to_scan = ATTACKS[name]
+    attack, test, visible_to_scan = (ATTACKS[name][key] for key in ("cell", "defeats", "visible_to_scan"))
     nb = nbformat.writes(attacked_notebook(attack, test))
     guarded = execute_submission(name, "lab", nb, 30, 120)
     assert errors_of_the_test_cell(guarded.notebook) != [], "the attack beat the guard"
