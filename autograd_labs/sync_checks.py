@@ -21,12 +21,13 @@ HIDDEN = re.compile(r"^### BEGIN HIDDEN TESTS\n(?P<hidden>.*?)^### END HIDDEN TE
 ANNOUNCEMENT = re.compile(r"^visible_checks_passed\(\d+\)\n", re.M)
 
 
-def counts_as_check(node) -> bool:
-    """Return whether a top-level statement checks something: an assert, or a call to a check_* function."""
+def counts_as_check(node, helpers: set[str]) -> bool:
+    """Return whether a statement checks something: an assert, or a call to a check_* or the cell's own helper."""
     for inner in ast.walk(node):
         if isinstance(inner, ast.Assert):
             return True
-        if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id.startswith("check"):
+        if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and (
+                inner.func.id.startswith("check") or inner.func.id in helpers):
             return True
     return False
 
@@ -38,9 +39,10 @@ def hidden_check_count(test_source: str) -> int | None:
         return None
     try:
         body = ast.parse(match.group("hidden")).body
+        helpers = {node.name for node in ast.parse(test_source).body if isinstance(node, ast.FunctionDef)}
     except SyntaxError:  # a region that is not a whole block of its own cannot be counted
         return None
-    return sum(counts_as_check(node) for node in body if not isinstance(node, ast.FunctionDef | ast.ClassDef))
+    return sum(counts_as_check(node, helpers) for node in body if not isinstance(node, ast.FunctionDef | ast.ClassDef))
 
 
 def announced(test_source: str) -> str:
@@ -53,7 +55,7 @@ def announced(test_source: str) -> str:
     return f"{without[:start]}visible_checks_passed({count})\n{without[start:]}"
 
 
-def test_cells(nb):
+def checking_cells(nb):
     """Return the notebook's test cells (graded, not solutions)."""
     return [c for c in nb.cells if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")]
 
@@ -74,7 +76,7 @@ def in_step(nb) -> bool:
     """Return whether a notebook's checks cell matches checks.py and every test cell announces its hidden count."""
     cell = checks_cell(nb)
     return (cell is not None and cell.source.strip() == checks_cell_source().strip()
-            and all(c.source == announced(c.source) for c in test_cells(nb)))
+            and all(c.source == announced(c.source) for c in checking_cells(nb)))
 
 
 def stale_labs(root: Path = REPO_ROOT) -> list[str]:
@@ -94,7 +96,7 @@ def sync_checks(root: Path = REPO_ROOT) -> list[str]:
         cell = checks_cell(nb)
         if cell is not None:
             cell.source = checks_cell_source().strip()
-        for test in test_cells(nb):
+        for test in checking_cells(nb):
             test.source = announced(test.source)
         nbformat.write(nb, path)
         changed.append(lab)

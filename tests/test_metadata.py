@@ -6,7 +6,7 @@ import pytest
 
 from autograd_labs.course import REPO_ROOT, notebook_path
 from autograd_labs.exercises import exercises, nbgrader_meta
-from autograd_labs.sync_checks import checks_cell, checks_cell_source, hidden_check_count, stale_labs, test_cells
+from autograd_labs.sync_checks import checking_cells, checks_cell, checks_cell_source, hidden_check_count, stale_labs
 from conftest import LABS
 
 
@@ -84,7 +84,7 @@ def test_checks_cells_match_the_shared_module():
 def test_every_test_cell_announces_its_hidden_checks(lab):
     """After its visible checks pass, each test cell says how many hidden checks grading adds (at least one)."""
     nb = nbformat.read(notebook_path(REPO_ROOT, "source", lab), as_version=4)
-    for cell in test_cells(nb):
+    for cell in checking_cells(nb):
         count = hidden_check_count(cell.source)
         assert count, f"{nbgrader_meta(cell)['grade_id']}: no countable hidden checks"
         assert f"visible_checks_passed({count})\n### BEGIN HIDDEN TESTS" in cell.source
@@ -94,7 +94,7 @@ def test_a_wrong_hidden_count_is_stale(tmp_path):
     """stale_labs notices a test cell whose announced count no longer matches its hidden checks."""
     lab = LABS[0]
     nb = nbformat.read(notebook_path(REPO_ROOT, "source", lab), as_version=4)
-    test = test_cells(nb)[0]
+    test = checking_cells(nb)[0]
     test.source = test.source.replace("### END HIDDEN TESTS", "assert True\n### END HIDDEN TESTS")
     path = notebook_path(tmp_path, "source", lab)
     path.parent.mkdir(parents=True)
