@@ -216,31 +216,30 @@ def grade_labs(course_dir: Path, labs: list[str], students: list[str] | None = N
     os.environ["PATH"] = tool_env()["PATH"]  # nbgrader runs alembic by name
     roster = {lab: sorted(students or submitted_students(course_dir, lab)) for lab in labs}
     results: dict[tuple[str, str], StudentResult] = {}
-    with tempfile.TemporaryDirectory(prefix="autograd-labs-grade-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="autograd-labs-grade-") as scratch, ExitStack() as stack:
         gradings = {lab: Grading(course_dir, lab, Path(scratch) / lab) for lab in labs}
+        settings = {lab: execution_settings(grading.config) for lab, grading in gradings.items()}
+        if any(options["sandbox"] for options in settings.values()):
+            bwrap()  # warns here, once, when student code cannot be sandboxed
         prepared: dict[tuple[str, str], Prepared] = {}
+        futures = {}
         for lab, grading in gradings.items():
             for student in roster[lab]:
                 outcome = grading.prepare(student)
                 if isinstance(outcome, StudentResult):
                     results[lab, student] = outcome
-                else:
-                    prepared[lab, student] = outcome
-        settings = {lab: execution_settings(grading.config) for lab, grading in gradings.items()}
-        if any(options["sandbox"] for options in settings.values()):
-            bwrap()  # warns here, once, when student code cannot be sandboxed
-        if prepared:
-            with ExitStack() as stack:
+                    continue
+                prepared[lab, student] = outcome
+                # the cluster starts with the first notebook to execute, which runs while the rest are prepared
                 client = client or stack.enter_context(dask_client(jobs, scheduler))
-                futures = {client.submit(execute_submission, student, lab, ready.notebook, **settings[lab],
-                                         key=f"execute-{lab}-{student}", pure=False, retries=1): (lab, student)
-                           for (lab, student), ready in prepared.items()}
-                bar = _progress(len(futures), labs, progress)
-                for future in as_completed(futures):
-                    lab, student = futures[future]
-                    results[lab, student] = _collect(gradings[lab], student, future, prepared[lab, student])
-                    bar.update(1)
-                bar.close()
+                futures[client.submit(execute_submission, student, lab, outcome.notebook, **settings[lab],
+                                      key=f"execute-{lab}-{student}", pure=False, retries=1)] = (lab, student)
+        bar = _progress(len(futures), labs, progress)
+        for future in as_completed(futures):
+            lab, student = futures[future]
+            results[lab, student] = _collect(gradings[lab], student, future, prepared[lab, student])
+            bar.update(1)
+        bar.close()
     ordered = []
     for lab in labs:
         notes = read_notes(course_dir, lab)
