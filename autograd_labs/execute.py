@@ -13,6 +13,8 @@ import subprocess
 import tempfile
 import threading
 import time
+import uuid
+import warnings
 from dataclasses import dataclass
 
 import nbformat
@@ -20,11 +22,12 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute, LimitOutput
-from traitlets import Dict, List, Unicode
+from traitlets import Bool, Dict, Int, List, Unicode
 from traitlets.config import Config
 
 from autograd_labs.sandbox import bwrap, launch_command, launcher_env, process_limit
 from autograd_labs.tamper import GUARD, RESTORE, defined_callables, protect_expression
+from autograd_labs.warm import WarmProvisioner, WarmUnavailable, shared_template, start_template, stop_template
 
 # nbclient stops a cell that runs past its time limit with one of these errors.
 TIMEOUT_ERRORS = {"KeyboardInterrupt", "CellTimeoutError"}
@@ -51,10 +54,12 @@ class Execution:
     sandboxed: bool = False
     seconds: float = 0.0
     tampered: tuple[str, ...] = ()
+    warm: bool = False
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel starts through `launch_prefix` (the sandbox) and gets `extra_env`.
+    """A kernel manager whose kernel starts through `launch_prefix` (the sandbox), or is forked from this process's
+    warm template (`warm`, see autograd_labs.warm), and gets `extra_env`.
 
     With Unix-socket transport the kernel needs no network at all, so it can live in its own network namespace.
     Interrupts travel as messages, because a signal to the sandbox's outer process does not reach the kernel.
@@ -62,16 +67,25 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     launch_prefix = List(Unicode(), help="Command line the kernel's own command is appended to").tag(config=True)
     extra_env = Dict(help="Variables added to the kernel's environment").tag(config=True)
+    warm = Bool(False, help="Fork the kernel from this process's warm template").tag(config=True)
+    scratch = Unicode(help="The kernel's private folder (a warm kernel sees no other)").tag(config=True)
+    memory_mb = Int(4096, help="Data memory a warm kernel may use (MiB)").tag(config=True)
+    file_mb = Int(64, help="Largest file a warm kernel may write (MiB)").tag(config=True)
+    cgroup = Unicode(help="The pids cgroup a warm kernel joins, if any").tag(config=True)
 
     def format_kernel_cmd(self, extra_arguments=None):
-        return [*self.launch_prefix, *super().format_kernel_cmd(extra_arguments)]
+        prefix = [] if self.warm else self.launch_prefix
+        return [*prefix, *super().format_kernel_cmd(extra_arguments)]
 
     async def _async_pre_start_kernel(self, **kw):
+        if self.warm and self.provisioner is None:
+            self.kernel_id = self.kernel_id or str(uuid.uuid4())
+            self.provisioner = WarmProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
         kw["env"] = {**os.environ, **kw.get("env", {}), **self.extra_env}
         # what student code writes to the process's own stdout/stderr is not the grader's to see
         kw.setdefault("stdout", subprocess.DEVNULL)
         kw.setdefault("stderr", subprocess.DEVNULL)
-        if self.launch_prefix:
+        if self.launch_prefix or self.warm:
             self.kernel_spec.interrupt_mode = "message"
         return await super()._async_pre_start_kernel(**kw)
 
@@ -189,62 +203,98 @@ class GradingExecute(Execute):
             self.km.kill_now()
 
 
-def kernel_config(scratch: str, sandboxed: bool, intra_op_threads: int, memory_mb: int, file_mb: int,
+def kernel_config(scratch: str, sandboxed: bool, warm: bool, intra_op_threads: int, memory_mb: int, file_mb: int,
                   cgroup) -> Config:
-    """Return the kernel manager's settings: its environment and, in the sandbox, the launch command."""
+    """Return the kernel manager's settings: its environment and, in the sandbox, the launch command or the fork."""
     threads = str(intra_op_threads)
     settings = {"extra_env": {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
                               "NBGRADER_EXECUTION": "autograde"}}
     if sandboxed:
+        settings.update(transport="ipc", ip=os.path.join(scratch, ".kernel"),
+                        connection_file=os.path.join(scratch, ".kernel.json"))
+    if warm:
+        settings.update(warm=True, scratch=scratch, memory_mb=memory_mb, file_mb=file_mb, cgroup=str(cgroup or ""))
+    elif sandboxed:
         settings["extra_env"]["PYTHONPATH"] = launcher_env()["PYTHONPATH"]
-        settings.update(launch_prefix=launch_command(scratch, [], memory_mb, file_mb, cgroup), transport="ipc",
-                        ip=os.path.join(scratch, ".kernel"), connection_file=os.path.join(scratch, ".kernel.json"))
+        settings["launch_prefix"] = launch_command(scratch, [], memory_mb, file_mb, cgroup)
     return Config({"SandboxedKernelManager": settings})
+
+
+def dask_setup(worker) -> None:
+    """Dask's preload hook: start this worker's warm-kernel template while the worker comes up."""
+    start_template()
+
+
+def dask_teardown(worker) -> None:
+    """Dask's preload hook: stop this worker's warm-kernel template and remove its folder."""
+    stop_template()
 
 
 def execute_submission(student: str, lab: str, prepared: str, cell_timeout: int, notebook_timeout: int,
                        intra_op_threads: int = 1, sandbox: bool = True, memory_mb: int = 4096,
-                       file_mb: int = 64, guard: bool = True) -> Execution:
+                       file_mb: int = 64, guard: bool = True, warm: bool = True) -> Execution:
     """Execute a prepared (sanitized) notebook and return the executed notebook with what went wrong.
 
     `prepared` is the notebook as JSON text. Each cell may run `cell_timeout` seconds and the whole notebook
     `notebook_timeout`; past either, cells are interrupted, and a kernel that ignores that is killed. The kernel
     gets `intra_op_threads` threads so parallel workers do not oversubscribe the cores. With `sandbox` (and
     bubblewrap installed) the kernel runs in the sandbox with `memory_mb` of data memory, files of at most
-    `file_mb` and at most MAX_PROCESSES processes and threads. A kernel that dies (os._exit, a crash) ends
-    the run: cells that never ran get a NotRun error. Outputs are cut with nbgrader's LimitOutput. With
-    `guard`, test cells run against the real comparison functions and checkers, and what student code had
-    replaced is returned in `tampered`.
+    `file_mb` and at most MAX_PROCESSES processes and threads; with `warm` too, it is forked from this process's
+    warm template (a kernel that cannot be forked is started cold instead, before any student code ran). A
+    kernel that dies (os._exit, a crash) ends the run: cells that never ran get a NotRun error. Outputs are cut
+    with nbgrader's LimitOutput. With `guard`, test cells run against the real comparison functions and
+    checkers, and what student code had replaced is returned in `tampered`.
     """
     start = time.monotonic()
+    sandboxed = bool(sandbox and bwrap())
+    template = shared_template() if sandboxed and warm and intra_op_threads == 1 else None
+    if template is not None:
+        try:
+            return _execute(student, lab, prepared, start, cell_timeout, notebook_timeout, intra_op_threads,
+                            sandboxed, memory_mb, file_mb, guard, template.kernels)
+        except WarmUnavailable as error:
+            warnings.warn(f"{student}: {error}; executing on a cold kernel instead", RuntimeWarning, stacklevel=2)
+    return _execute(student, lab, prepared, start, cell_timeout, notebook_timeout, intra_op_threads, sandboxed,
+                    memory_mb, file_mb, guard, None)
+
+
+def _execute(student: str, lab: str, prepared: str, start: float, cell_timeout: int, notebook_timeout: int,
+             intra_op_threads: int, sandboxed: bool, memory_mb: int, file_mb: int, guard: bool,
+             warm_folder) -> Execution:
+    """Execute once, on a kernel forked into warm_folder or (None) a cold one; see execute_submission."""
     deadline = start + notebook_timeout
     nb = nbformat.reads(prepared, as_version=4)
-    sandboxed = bool(sandbox and bwrap())
+    warm = warm_folder is not None
     kernel_died, overdue, stuck = "", threading.Event(), ""
-    with tempfile.TemporaryDirectory(prefix="autograd-labs-kernel-") as scratch, \
+    with tempfile.TemporaryDirectory(prefix="autograd-labs-kernel-", dir=warm_folder) as scratch, \
             process_limit(MAX_PROCESSES) as cgroup:
         executor = GradingExecute(
             guard=guard, timeout=cell_timeout, timeout_func=deadline_timeouts(cell_timeout, deadline),
             extra_arguments=KERNEL_ARGUMENTS, kernel_manager_class=SandboxedKernelManager,
-            config=kernel_config(scratch, sandboxed, intra_op_threads, memory_mb, file_mb, cgroup))
+            config=kernel_config(scratch, sandboxed, warm, intra_op_threads, memory_mb, file_mb, cgroup))
 
         def kill_overdue_kernel() -> None:
             overdue.set()
             executor.kill_kernel()
 
-        watchdog = threading.Timer(notebook_timeout + KILL_GRACE_SECONDS, kill_overdue_kernel)
+        watchdog = threading.Timer(max(1.0, deadline - time.monotonic()) + KILL_GRACE_SECONDS, kill_overdue_kernel)
         watchdog.daemon = True
         watchdog.start()
         try:
             executor.preprocess(nb, {"metadata": {"path": scratch}})
-        except DeadKernelError as error:
-            kernel_died = f"DeadKernelError: {error}".strip()[:300]
-        except CellTimeoutError:  # the kernel ignored the interrupt; nbclient gave up on it and shut it down
-            index = executor.running_cell or 0
-            stuck = cell_label(nb.cells[index], index)
-            nb.cells[index].outputs.append(nbformat.v4.new_output(  # a test cell with no error would count as passed
-                "error", ename="CellTimeoutError", evalue="the cell ignored the interrupt at its time limit",
-                traceback=["CellTimeoutError: the cell ignored the interrupt at its time limit"]))
+        except Exception as error:
+            if warm and executor.running_cell is None and not overdue.is_set():  # no student code ran yet
+                raise WarmUnavailable(f"the warm kernel did not start ({type(error).__name__}: {error})") from error
+            if isinstance(error, DeadKernelError):
+                kernel_died = f"DeadKernelError: {error}".strip()[:300]
+            elif isinstance(error, CellTimeoutError):  # the kernel ignored the interrupt; nbclient shut it down
+                index = executor.running_cell or 0
+                stuck = cell_label(nb.cells[index], index)
+                nb.cells[index].outputs.append(nbformat.v4.new_output(  # a test cell with no error would pass
+                    "error", ename="CellTimeoutError", evalue="the cell ignored the interrupt at its time limit",
+                    traceback=["CellTimeoutError: the cell ignored the interrupt at its time limit"]))
+            else:
+                raise
         finally:
             watchdog.cancel()
     if overdue.is_set() or stuck:
@@ -257,4 +307,4 @@ def execute_submission(student: str, lab: str, prepared: str, cell_timeout: int,
     nb, _ = LimitOutput().preprocess(nb, {})
     cap_output_characters(nb)
     return Execution(student, lab, nbformat.writes(nb), timed_out, kernel_died, sandboxed, time.monotonic() - start,
-                     tuple(dict.fromkeys(executor.tampered)))
+                     tuple(dict.fromkeys(executor.tampered)), warm)

@@ -86,7 +86,8 @@ def execution_settings(config: Config) -> dict:
     ours = config.AutogradLabs
     return {"cell_timeout": int(config.Execute.get("timeout", DEFAULT_CELL_TIMEOUT)),
             "notebook_timeout": int(ours.get("notebook_timeout", DEFAULT_NOTEBOOK_TIMEOUT)),
-            "sandbox": bool(ours.get("sandbox", True)), "memory_mb": int(ours.get("memory_mb", 4096))}
+            "sandbox": bool(ours.get("sandbox", True)), "memory_mb": int(ours.get("memory_mb", 4096)),
+            "warm": bool(ours.get("warm_kernels", True))}
 
 
 def max_score(config: Config, lab: str) -> float:

@@ -51,15 +51,21 @@ def visible_paths() -> list[str]:
     return [p for p in dict.fromkeys(paths) if p and os.path.exists(p)]
 
 
+def system_binds() -> list[str]:
+    """Return bwrap's options that show the visible paths read-only (merged /usr's links as links)."""
+    options = []
+    for path in visible_paths():
+        if os.path.islink(path) and path in SYSTEM_DIRS:  # merged /usr: /bin -> usr/bin
+            options += ["--symlink", os.readlink(path), path]
+        else:
+            options += ["--ro-bind", path, path]
+    return options
+
+
 def bwrap_command(scratch: Path, inner: list[str]) -> list[str]:
     """Return the bwrap command line that runs `inner` with `scratch` as its only writable folder."""
     command = [bwrap(), "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-               "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    for path in visible_paths():
-        if os.path.islink(path) and path in SYSTEM_DIRS:  # merged /usr: /bin -> usr/bin
-            command += ["--symlink", os.readlink(path), path]
-        else:
-            command += ["--ro-bind", path, path]
+               "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", *system_binds()]
     scratch = str(scratch)
     command += ["--bind", scratch, scratch, "--chdir", scratch, "--setenv", "HOME", scratch,
                 "--setenv", "MPLCONFIGDIR", f"{scratch}/.matplotlib", "--setenv", "TMPDIR", "/tmp",

@@ -1,8 +1,10 @@
-"""Benchmark class grading: serial `nbgrader autograde` against `grade --jobs 2`, and a loopback Dask cluster.
+"""Benchmark class grading: serial `nbgrader autograde` against `grade --jobs 2` on warm and on cold kernels, and
+a loopback Dask cluster.
 
 Builds a synthetic class (per lab: a correct, a blank, two partial and one broken submission; at least 40 in
 all), grades it each way in fresh course copies, and prints wall times, ratios, the floor (executing each
-solution notebook once, divided by the cores) and where the time goes. A benchmark, not a test.
+solution notebook once, divided by the cores), how long a kernel takes to be ready (forked from the warm
+template, or started cold) and where the time goes. A benchmark, not a test.
 """
 from __future__ import annotations
 
@@ -17,16 +19,19 @@ import time
 from pathlib import Path
 
 import nbformat
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 
 from autograd_labs.cluster import dask_client
 from autograd_labs.course import lab_names, new_course, notebook_path, run_nbgrader, tool_env
+from autograd_labs.execute import SandboxedKernelManager, kernel_config
 from autograd_labs.exercises import exercises, with_solutions
 from autograd_labs.grade import grade_labs
-from autograd_labs.offline import seed_torch_home
 from autograd_labs.release import generate
+from autograd_labs.testing.offline import seed_torch_home
 
 CORES = os.cpu_count() or 1
+READY_REPEATS = 5
 
 
 def build_class(course_dir: Path, labs: list[str]) -> int:
@@ -66,6 +71,29 @@ def execute_once(nb, workdir) -> float:
                                         resources={"metadata": {"path": str(workdir)}}).execute())
 
 
+def kernel_ready_seconds(warm: bool) -> float:
+    """Return the median time from asking for a sandboxed kernel to its first executed cell, forked or cold."""
+    from statistics import median
+
+    from autograd_labs.warm import shared_template
+
+    folder = shared_template().kernels if warm else None
+    times = []
+    for _ in range(READY_REPEATS):
+        with tempfile.TemporaryDirectory(dir=folder) as scratch:
+            manager = SandboxedKernelManager(config=kernel_config(scratch, True, warm, 1, 4096, 64, None))
+            start = time.perf_counter()
+            run_sync(manager.start_kernel)(cwd=scratch)
+            client = manager.blocking_client()
+            client.start_channels()
+            client.wait_for_ready(timeout=60)
+            client.execute_interactive("1", timeout=60)
+            times.append(time.perf_counter() - start)
+            client.stop_channels()
+            run_sync(manager.shutdown_kernel)(now=True)
+    return median(times)
+
+
 def main() -> None:
     labs = lab_names()
     with tempfile.TemporaryDirectory() as scratch:
@@ -85,6 +113,11 @@ def main() -> None:
         serial_dir = fresh("serial")
         serial = sum(timed(lambda lab=lab: run_nbgrader(["autograde", lab, "--force"], serial_dir)) for lab in labs)
         local = timed(lambda: grade_labs(fresh("local"), labs, jobs=2))  # as `autograd-labs grade LAB... --jobs 2`
+        cold_dir = fresh("cold")
+        with open(cold_dir / "nbgrader_config.py", "a") as config:
+            config.write("\nc.AutogradLabs.warm_kernels = False\n")
+        cold = timed(lambda: grade_labs(cold_dir, labs, jobs=2))
+        ready_warm, ready_cold = kernel_ready_seconds(True), kernel_ready_seconds(False)
         cluster_start = timed(start_and_stop_cluster)
         open_dir = fresh("no_sandbox")
         with open(open_dir / "nbgrader_config.py", "a") as config:
@@ -122,11 +155,15 @@ def main() -> None:
             os.killpg(process.pid, signal.SIGTERM)
 
         print(f"serial nbgrader autograde      {serial:8.1f} s")
-        print(f"grade --jobs 2                 {local:8.1f} s   {serial / local:4.2f}x faster than serial")
+        print(f"grade --jobs 2, warm kernels   {local:8.1f} s   {serial / local:4.2f}x faster than serial")
+        print(f"grade --jobs 2, cold kernels   {cold:8.1f} s   {serial / cold:4.2f}x faster than serial; "
+              f"warm kernels are {cold / local:4.2f}x faster than cold")
+        print(f"kernel ready to its first cell {ready_warm:8.2f} s   forked from the template "
+              f"(cold: {ready_cold:.2f} s; median of {READY_REPEATS})")
         print(f"floor (solutions once / cores) {floor:8.1f} s   --jobs 2 is {local / floor - 1:+.0%} over the floor")
         print(f"loopback dask scheduler, 2 wk  {remote:8.1f} s   {remote / local:4.2f}x the time of --jobs 2")
-        print(f"grade --jobs 2, sandbox off    {unsandboxed:8.1f} s   the sandbox costs "
-              f"{local / unsandboxed - 1:+.0%}")
+        print(f"grade --jobs 2, sandbox off    {unsandboxed:8.1f} s   (cold kernels) the sandbox costs "
+              f"{cold / unsandboxed - 1:+.0%} on cold kernels")
         print("where the time goes, per notebook:")
         print(f"  kernel start {kernel_start:.2f} s, imports (torch, torchvision, matplotlib) {imports:.2f} s, "
               f"local cluster start and stop {cluster_start:.2f} s (once per run)")

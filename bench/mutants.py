@@ -22,7 +22,11 @@ import nbformat
 # Grade this checkout's labs and catalogues, also when the venv's editable install points at another checkout.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograd_labs.catalogue import (  # noqa: E402
+from autograd_labs.course import lab_names, new_course, notebook_path, tool_env  # noqa: E402
+from autograd_labs.exercises import exercises, with_solutions  # noqa: E402
+from autograd_labs.grade import Status, grade_labs  # noqa: E402
+from autograd_labs.release import generate  # noqa: E402
+from autograd_labs.testing.catalogue import (  # noqa: E402
     RIGHT,
     WRONG,
     Entry,
@@ -32,11 +36,7 @@ from autograd_labs.catalogue import (  # noqa: E402
     load_attacks,
     submissions,
 )
-from autograd_labs.course import lab_names, new_course, notebook_path, tool_env  # noqa: E402
-from autograd_labs.exercises import exercises, with_solutions  # noqa: E402
-from autograd_labs.grade import Status, grade_labs  # noqa: E402
-from autograd_labs.offline import seed_torch_home  # noqa: E402
-from autograd_labs.release import generate  # noqa: E402
+from autograd_labs.testing.offline import seed_torch_home  # noqa: E402
 
 ATTACK = "attacks"
 

@@ -15,7 +15,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from autograd_labs.course import REPO_ROOT, lab_names, notebook_path
-from autograd_labs.offline import seed_torch_home
+from autograd_labs.testing.offline import seed_torch_home
 
 BUDGET_SECONDS = 20.0
 REPEATS = 3

@@ -1,21 +1,18 @@
 """Shared fixtures: a seeded torch hub cache (the tests never use the network) and a scratch nbgrader course."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from autograd_labs.course import REPO_ROOT, lab_names, new_course, notebook_path
-from autograd_labs.offline import seed_torch_home
+from autograd_labs.course import new_course
 from autograd_labs.release import generate
-
-# LABS="lab01_forward_backward lab02_graph" limits a run to some labs (handy while authoring one).
-LABS = os.environ.get("LABS", "").split() or lab_names(REPO_ROOT)
+from autograd_labs.testing import LABS
+from autograd_labs.testing.class_run import ClassRun, grade_class
+from autograd_labs.testing.offline import seed_torch_home
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -69,23 +66,7 @@ def course(tmp_path_factory) -> Path:
     return course_dir
 
 
-def read_notebook(course_dir: Path, stage: str, lab: str, student: str | None = None):
-    """Read a lab's notebook from one stage of a course directory."""
-    return nbformat.read(notebook_path(course_dir, stage, lab, student), as_version=4)
-
-
-def submit(course_dir: Path, student: str, lab: str, content) -> Path:
-    """Place a submission (a notebook or raw bytes) at submitted/<student>/<lab>/<lab>.ipynb."""
-    path = notebook_path(course_dir, "submitted", lab, student)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        nbformat.write(content, path)
-    return path
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    """Return {relative path: sha256} for every file under folder, to prove nothing in it changed."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+@pytest.fixture(scope="session")
+def class_run(course, tmp_path_factory) -> ClassRun:
+    """The class every catalogue, round-trip and blank-release test judges, graded once in one Dask run."""
+    return grade_class(course, tmp_path_factory.mktemp("class") / "course", LABS)

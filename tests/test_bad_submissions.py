@@ -18,21 +18,12 @@ from autograd_labs.exercises import exercises, nbgrader_meta, with_solutions
 from autograd_labs.grade import Status, grade
 from autograd_labs.prepare import realign
 from autograd_labs.release import generate
-from conftest import LABS, read_notebook, submit, tree_digest
+from autograd_labs.testing import LABS
+from autograd_labs.testing.notebooks import cell_index, insert_cell, read_notebook, submit, tree_digest
 
 FILES = Path(__file__).parent / "files"
 LAB = LABS[0]
-
-
-def insert_cell(nb, index: int, source: str):
-    """Return a copy of nb with a new code cell (as a student would add one) at index."""
-    nb = copy.deepcopy(nb)
-    nb.cells.insert(index, nbformat.v4.new_code_cell(source))
-    return nb
-
-
-def index_of(nb, grade_id: str) -> int:
-    return next(i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") == grade_id)
+CELL_SECONDS = 10
 
 
 def build_cases(course_dir):
@@ -48,22 +39,22 @@ def build_cases(course_dir):
     no_markdown.cells = [c for c in no_markdown.cells
                          if c.cell_type != "markdown" and nbgrader_meta(c).get("grade_id") != first.grade_id]
     test_deleted = copy.deepcopy(solved)
-    del test_deleted.cells[index_of(test_deleted, first.test_ids[0])]
+    del test_deleted.cells[cell_index(test_deleted, first.test_ids[0])]
     test_edited = copy.deepcopy(release)
-    test_edited.cells[index_of(test_edited, first.test_ids[0])].source = "pass  # nothing to check"
+    test_edited.cells[cell_index(test_edited, first.test_ids[0])].source = "pass  # nothing to check"
     retyped = copy.deepcopy(solved)
-    retyped.cells[index_of(retyped, first.test_ids[0])].cell_type = "markdown"
+    retyped.cells[cell_index(retyped, first.test_ids[0])].cell_type = "markdown"
     for key in ("outputs", "execution_count"):
-        retyped.cells[index_of(retyped, first.test_ids[0])].pop(key, None)
+        retyped.cells[cell_index(retyped, first.test_ids[0])].pop(key, None)
     looping = copy.deepcopy(solved)
-    looping.cells[index_of(looping, first.grade_id)].source = "while True:\n    pass"
+    looping.cells[cell_index(looping, first.grade_id)].source = "while True:\n    pass"
     stripped = copy.deepcopy(solved)
     for cell in stripped.cells:
         cell.metadata.pop("nbgrader", None)
     other_stripped = nbformat.read(notebook_path(REPO_ROOT, "release", other_lab), as_version=4)
     for cell in other_stripped.cells:
         cell.metadata.pop("nbgrader", None)
-    after_second = index_of(solved, second.test_ids[-1]) + 1
+    after_second = cell_index(solved, second.test_ids[-1]) + 1
 
     return {
         "good_student": (solved, Status.GRADED, total),
@@ -88,6 +79,8 @@ def build_cases(course_dir):
 def graded_class(request, tmp_path_factory):
     """The class of cases, graded with one job and with two; returns (course, cases, results, digest before)."""
     course_dir = new_course(tmp_path_factory.mktemp("bad"), labs=[LAB])
+    with open(course_dir / "nbgrader_config.py", "a") as config:  # the infinite loop stops sooner; no cell needs more
+        config.write(f"\nc.Execute.timeout = {CELL_SECONDS}\n")
     generate(course_dir, [LAB])
     cases = build_cases(course_dir)
     for student, (content, _, _) in cases.items():

@@ -19,7 +19,8 @@ from autograd_labs.exercises import exercises, nbgrader_meta, with_solutions
 from autograd_labs.grade import Status, grade
 from autograd_labs.prepare import db_url, load_course_config
 from autograd_labs.release import generate
-from conftest import LABS, read_notebook, submit
+from autograd_labs.testing import LABS
+from autograd_labs.testing.notebooks import read_notebook, submit
 
 LAB = LABS[0]
 
@@ -127,6 +128,10 @@ def test_grading_through_a_dask_scheduler(dask_cluster, graded_in_parallel, tmp_
     assert gradebook_rows(course_dir)[0] == gradebook_rows(graded_in_parallel[0])[0]
 
 
+# How long the "slow" student's notebook takes at least, so that the worker is killed while it executes it.
+SLOW_SECONDS = 3
+
+
 @pytest.mark.slow
 def test_a_worker_killed_mid_run(dask_cluster, tmp_path):
     """Killing a worker while it executes a notebook costs that task a retry; every student is accounted for."""
@@ -135,7 +140,7 @@ def test_a_worker_killed_mid_run(dask_cluster, tmp_path):
     slow = with_solutions(read_notebook(course_dir, "release", LAB), read_notebook(course_dir, "source", LAB),
                           [e.grade_id for e in exercises(read_notebook(course_dir, "source", LAB))])
     first = next(c for c in slow.cells if nbgrader_meta(c).get("solution"))
-    first.source = "import time\ntime.sleep(8)\n" + first.source
+    first.source = f"import time\ntime.sleep({SLOW_SECONDS})\n" + first.source
     submit(course_dir, "slow", LAB, slow)
 
     def kill_the_worker_running_slow():
@@ -144,12 +149,11 @@ def test_a_worker_killed_mid_run(dask_cluster, tmp_path):
             while time.monotonic() < deadline:
                 busy = client.processing()
                 owner = next((w for w, keys in busy.items() if any("slow" in str(k) for k in keys)), None)
-                if owner:
-                    time.sleep(4)  # let its kernel start and run into the sleep
+                if owner:  # the notebook runs at least SLOW_SECONDS from here: the kill lands while it executes
                     pid = client.run(os.getpid, workers=[owner])[owner]
                     os.kill(pid, signal.SIGKILL)
                     return
-                time.sleep(0.2)
+                time.sleep(0.05)
 
     killer = threading.Thread(target=kill_the_worker_running_slow)
     killer.start()

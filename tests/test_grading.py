@@ -8,34 +8,27 @@ import pytest
 
 from autograd_labs.course import REPO_ROOT, lab_names, notebook_path
 from autograd_labs.example_class import grade_example_class, partial_ids
-from autograd_labs.exercises import exercises, with_solutions
-from autograd_labs.grade import Status, grade
-from conftest import LABS, read_notebook, submit, tree_digest
+from autograd_labs.exercises import exercises
+from autograd_labs.grade import Status
+from autograd_labs.testing import LABS
+from autograd_labs.testing.notebooks import read_notebook, tree_digest
 
 EXERCISES = [(lab, exercise) for lab in LABS
              for exercise in exercises(nbformat.read(notebook_path(REPO_ROOT, "source", lab), as_version=4))]
 
 
 @pytest.fixture(scope="module")
-def lab_results(course):
-    """Per lab, grade (in one run) a full solution and one submission per exercise with only it solved."""
-    graded = {}
-    for lab in LABS:
-        source, release = read_notebook(course, "source", lab), read_notebook(course, "release", lab)
-        ids = [e.grade_id for e in exercises(source)]
-        students = {"all_right": ids} | {f"only_{grade_id}": [grade_id] for grade_id in ids}
-        for student, solved in students.items():
-            submit(course, student, lab, with_solutions(release, source, solved))
-        graded[lab] = {r.student: r for r in grade(course, lab, list(students))}
-    return graded
+def lab_results(class_run):
+    """Per lab, the results of a full solution and of one submission per exercise with only it solved."""
+    return {lab: class_run.lab(lab) for lab in LABS}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lab", LABS)
-def test_solution_scores_max(lab_results, course, lab):
+def test_solution_scores_max(lab_results, lab):
     """The release version with every solution filled in scores max_score."""
     result = lab_results[lab]["all_right"]
-    total = sum(e.points for e in exercises(read_notebook(course, "source", lab)))
+    total = sum(e.points for e in exercises(read_notebook(REPO_ROOT, "source", lab)))
     assert (result.status, result.score, result.max_score) == (Status.GRADED, total, total)
 
 

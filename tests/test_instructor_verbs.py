@@ -19,7 +19,8 @@ from autograd_labs.export import class_results
 from autograd_labs.feedback import HideHiddenTests, generate_feedback
 from autograd_labs.grade import Status, grade
 from autograd_labs.release import generate
-from conftest import LABS, read_notebook, submit, tree_digest
+from autograd_labs.testing import LABS
+from autograd_labs.testing.notebooks import read_notebook, submit, tree_digest
 
 LAB = LABS[0]
 

@@ -7,7 +7,7 @@ import pytest
 from autograd_labs.course import REPO_ROOT, notebook_path
 from autograd_labs.exercises import exercises, nbgrader_meta
 from autograd_labs.sync_checks import checking_cells, checks_cell, checks_cell_source, hidden_check_count, stale_labs
-from conftest import LABS
+from autograd_labs.testing import LABS
 
 
 def problems(nb) -> list[str]:

@@ -6,7 +6,7 @@ import pytest
 from nbclient import NotebookClient
 
 from autograd_labs.course import REPO_ROOT, notebook_path
-from conftest import LABS
+from autograd_labs.testing import LABS
 
 OFFLINE_SENTENCE = "could not be downloaded, so this lab continues with random weights"
 CUT_THE_NETWORK = """

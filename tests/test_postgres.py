@@ -15,7 +15,8 @@ from autograd_labs.course import new_course
 from autograd_labs.exercises import exercises, with_solutions
 from autograd_labs.grade import Status, grade
 from autograd_labs.release import generate
-from conftest import LABS, read_notebook, submit
+from autograd_labs.testing import LABS
+from autograd_labs.testing.notebooks import read_notebook, submit
 
 LAB = LABS[0]
 SERVER_BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))

@@ -5,18 +5,18 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograd_labs.exercises import nbgrader_meta
-from autograd_labs.grade import Status, grade
+from autograd_labs.grade import Status
 from autograd_labs.prepare import db_url, load_course_config
-from conftest import LABS, read_notebook, submit
+from autograd_labs.testing import LABS
+from autograd_labs.testing.notebooks import read_notebook
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lab", LABS)
-def test_blank_release_scores_zero(course, lab):
+def test_blank_release_scores_zero(class_run, lab):
     """Every graded cell of the unmodified release version fails, and its total is 0."""
-    student = "blank_release"
-    submit(course, student, lab, read_notebook(course, "release", lab))
-    [result] = grade(course, lab, [student])
+    student, course = "blank_release", class_run.course_dir
+    result = class_run.results[lab, student]
     assert (result.status, result.score) == (Status.GRADED, 0)
 
     autograded = read_notebook(course, "autograded", lab, student)

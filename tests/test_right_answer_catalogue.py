@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from autograd_labs.catalogue import RIGHT, catalogue_paths, exercise_ids, load, problems, submissions, uncovered
 from autograd_labs.course import REPO_ROOT, lab_names
-from autograd_labs.grade import grade
-from conftest import LABS, submit
+from autograd_labs.grade import Status
+from autograd_labs.testing import LABS
+from autograd_labs.testing.catalogue import RIGHT, catalogue_paths, exercise_ids, load, problems, uncovered
 
 CATALOGUE = catalogue_paths(RIGHT)
 
@@ -46,16 +46,15 @@ def test_an_uncovered_exercise_is_reported():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CATALOGUE, ids=[p.stem for p in CATALOGUE])
-def test_every_alternative_earns_full_marks(path, course):
-    """Graded through the real pipeline, each correct alternative scores exactly full marks."""
+def test_every_alternative_earns_full_marks(path, class_run):
+    """Graded through the real pipeline, each correct alternative is graded and scores exactly full marks."""
     lab = path.stem
     if lab not in LABS:
         pytest.skip(f"{lab} is not among the labs of this run")
-    entries = submissions(course, lab, load(path), "right")
-    for student, entry in entries.items():
-        submit(course, student, lab, entry.notebook)
-    results = grade(course, lab, list(entries))
+    entries = class_run.right[lab]
+    assert len(entries) == sum(len(answers) for answers in load(path).values())
+    results = [class_run.results[lab, student] for student in entries]
     assert results and all(r.max_score > 0 for r in results)
     short = [f"{entries[r.student].grade_id} / {entries[r.student].name}: {r.score:g} of {r.max_score:g} "
-             f"({r.status})" for r in results if r.score != r.max_score]
-    assert short == [], "correct alternatives that do not earn exactly full marks"
+             f"({r.status})" for r in results if (r.status, r.score) != (Status.GRADED, r.max_score)]
+    assert short == [], "correct alternatives that are not graded with exactly full marks"

@@ -5,7 +5,6 @@ student's row says so (status `blocked`), and the rest of the class is graded as
 """
 from __future__ import annotations
 
-import copy
 import shutil
 import socket
 
@@ -17,7 +16,8 @@ from autograd_labs.exercises import exercises, with_solutions
 from autograd_labs.grade import Status, grade
 from autograd_labs.release import generate
 from autograd_labs.sandbox import pids_hierarchy
-from conftest import LABS, read_notebook, submit, tree_digest
+from autograd_labs.testing import LABS
+from autograd_labs.testing.notebooks import insert_cell, read_notebook, submit, tree_digest
 
 LAB = LABS[0]
 pytestmark = [pytest.mark.skipif(shutil.which("bwrap") is None,
@@ -55,9 +55,7 @@ def attacks(course_dir, port: int) -> dict[str, str]:
 
 
 def with_attack(nb, cell_source: str):
-    nb = copy.deepcopy(nb)
-    nb.cells.insert(1, nbformat.v4.new_code_cell(cell_source))
-    return nb
+    return insert_cell(nb, 1, cell_source)
 
 
 @pytest.fixture(scope="module")

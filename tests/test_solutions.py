@@ -6,7 +6,7 @@ import pytest
 
 from autograd_labs.course import REPO_ROOT, notebook_path
 from autograd_labs.exercises import nbgrader_meta
-from conftest import LABS
+from autograd_labs.testing import LABS
 from nbval_run import run_nbval
 
 

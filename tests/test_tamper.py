@@ -6,22 +6,24 @@ attack works, so each fixture proves something. Through the whole pipeline the r
 """
 from __future__ import annotations
 
-import copy
-
 import nbformat
 import pytest
 
-from autograd_labs.catalogue import load_attacks
 from autograd_labs.execute import execute_submission
-from autograd_labs.exercises import exercises, nbgrader_meta, with_solutions
-from autograd_labs.grade import Status, grade
+from autograd_labs.exercises import exercises
+from autograd_labs.grade import Status
 from autograd_labs.sync_checks import checks_cell_source
 from autograd_labs.tamper import scan
-from conftest import LABS, read_notebook, submit
+from autograd_labs.testing import LABS
+from autograd_labs.testing.catalogue import load_attacks
+from autograd_labs.testing.class_run import TAMPER_CELL
+from autograd_labs.testing.notebooks import read_notebook
 
 WRONG_ANSWER = "def double(x):\n    return (x * 3).tolist()"
 # name: {the student's extra cell, the test it defeats, whether the static scan can see it}; make mutants uses it too
 ATTACKS = load_attacks()
+# The notebooks here are a few lines long: a hang fails in seconds (a cold kernel imports torch well within this).
+TINY_CELL_SECONDS, TINY_NOTEBOOK_SECONDS = 10, 30
 
 
 def cell(source: str, **nbgrader):
@@ -54,10 +56,10 @@ def test_the_attack_earns_nothing_and_is_named(name):
     """With the guard the wrong answer fails its test and the replaced function is named; without it, it passes."""
     attack, test, visible_to_scan = (ATTACKS[name][key] for key in ("cell", "defeats", "visible_to_scan"))
     nb = nbformat.writes(attacked_notebook(attack, test))
-    guarded = execute_submission(name, "lab", nb, 30, 120)
+    guarded = execute_submission(name, "lab", nb, TINY_CELL_SECONDS, TINY_NOTEBOOK_SECONDS)
     assert errors_of_the_test_cell(guarded.notebook) != [], "the attack beat the guard"
     assert guarded.tampered, "the guard did not name what was replaced"
-    control = execute_submission(name, "lab", nb, 30, 120, guard=False)
+    control = execute_submission(name, "lab", nb, TINY_CELL_SECONDS, TINY_NOTEBOOK_SECONDS, guard=False)
     assert errors_of_the_test_cell(control.notebook) == [], "the control failed: this attack does not work anyway"
     assert control.tampered == ()
     assert bool(scan(attacked_notebook(attack, test))) == visible_to_scan
@@ -68,23 +70,18 @@ def test_an_honest_notebook_has_nothing_to_restore():
     """The guard stays silent for the same notebook without an attack, and the right answer passes."""
     right = attacked_notebook("y = 1", "check_tensor('double(x)', torch.tensor(double(x)), 2 * x)")
     right.cells[2].source = "def double(x):\n    return (x * 2).tolist()"
-    done = execute_submission("honest", "lab", nbformat.writes(right), 30, 120)
+    done = execute_submission("honest", "lab", nbformat.writes(right), TINY_CELL_SECONDS, TINY_NOTEBOOK_SECONDS)
     assert (errors_of_the_test_cell(done.notebook), done.tampered, scan(right)) == ([], (), [])
 
 
 @pytest.mark.slow
-def test_a_tampering_student_is_flagged_in_the_grade_report(course):
+def test_a_tampering_student_is_flagged_in_the_grade_report(class_run):
     """Through the pipeline: the row says `tampered` and what was replaced; an honest classmate is unaffected."""
     lab = LABS[0]
-    source, release = read_notebook(course, "source", lab), read_notebook(course, "release", lab)
-    solved = with_solutions(release, source, [e.grade_id for e in exercises(source)])
-    first_test = next(i for i, c in enumerate(solved.cells) if nbgrader_meta(c).get("grade"))
-    attacked = copy.deepcopy(solved)
-    attacked.cells.insert(first_test, nbformat.v4.new_code_cell("torch.allclose = lambda *args, **kwargs: True"))
-    submit(course, "tamper_flagged", lab, attacked)
-    submit(course, "tamper_bystander", lab, solved)
-    rows = {r.student: r for r in grade(course, lab, ["tamper_flagged", "tamper_bystander"], jobs=1)}
-    total = sum(e.points for e in exercises(source))
+    rows = class_run.lab(lab)
+    total = sum(e.points for e in exercises(read_notebook(class_run.course_dir, "source", lab)))
+    flagged = read_notebook(class_run.course_dir, "submitted", lab, "tamper_flagged")
+    assert any(c.source == TAMPER_CELL for c in flagged.cells)
     assert (rows["tamper_flagged"].status, rows["tamper_flagged"].score) == (Status.TAMPERED, total)
     assert "torch.allclose" in rows["tamper_flagged"].message and "person should look" in rows["tamper_flagged"].message
     assert (rows["tamper_bystander"].status, rows["tamper_bystander"].score) == (Status.GRADED, total)
@@ -100,6 +97,7 @@ def test_a_warning_in_a_test_cell_is_not_a_failure():
         locked=True, points=2)])
     scores = {}
     for guard in (True, False):
-        done = execute_submission("warns", "lab", nbformat.writes(nb), 30, 60, guard=guard)
+        done = execute_submission("warns", "lab", nbformat.writes(nb), TINY_CELL_SECONDS, TINY_NOTEBOOK_SECONDS,
+                                  guard=guard)
         scores[guard] = determine_grade(nbformat.reads(done.notebook, as_version=4).cells[-1])[0]
     assert scores == {True: 2, False: 0}

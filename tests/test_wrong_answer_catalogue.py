@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from autograd_labs.catalogue import WRONG, catalogue_paths, load, problems, submissions
 from autograd_labs.course import REPO_ROOT, lab_names
-from autograd_labs.grade import grade
-from conftest import LABS, submit
+from autograd_labs.grade import Status
+from autograd_labs.testing import LABS
+from autograd_labs.testing.catalogue import WRONG, catalogue_paths, load, problems
 
 CATALOGUE = catalogue_paths(WRONG)
 
@@ -33,14 +33,16 @@ def test_a_stale_entry_is_reported():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CATALOGUE, ids=[p.stem for p in CATALOGUE])
-def test_every_wrong_answer_loses_points(path, course):
-    """Graded through the real pipeline, each catalogued wrong answer scores less than full marks."""
+def test_every_wrong_answer_loses_points(path, class_run):
+    """Graded through the real pipeline, each catalogued wrong answer is graded and scores less than full marks."""
     lab = path.stem
     if lab not in LABS:
         pytest.skip(f"{lab} is not among the labs of this run")
-    entries = submissions(course, lab, load(path), "wrong")
-    for student, entry in entries.items():
-        submit(course, student, lab, entry.notebook)
-    results = grade(course, lab, list(entries))
+    entries = class_run.wrong[lab]
+    assert len(entries) == sum(len(answers) for answers in load(path).values())
+    results = [class_run.results[lab, student] for student in entries]
     full_marks = [f"{entries[r.student].grade_id}: {r.student}" for r in results if r.score >= r.max_score]
     assert full_marks == [], "wrong answers that earn full marks"
+    not_graded = [f"{entries[r.student].grade_id}: {r.student} ({r.status}: {r.message})" for r in results
+                  if r.status != Status.GRADED]
+    assert not_graded == [], "wrong answers the grader did not grade as it grades any submission"

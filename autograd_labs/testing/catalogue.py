@@ -16,6 +16,7 @@ import nbformat
 
 from autograd_labs.course import REPO_ROOT, lab_names, notebook_path
 from autograd_labs.exercises import exercises, nbgrader_meta, with_solutions
+from autograd_labs.testing.notebooks import insert_cell
 
 WRONG = "wrong_answers"
 RIGHT = "right_answers"
@@ -40,11 +41,9 @@ def load_attacks(root: Path = REPO_ROOT) -> dict[str, dict]:
 
 def attacked(notebook, cell_source: str):
     """Return a copy of a solved lab notebook with the attack cell added just before its first test cell."""
-    nb = copy.deepcopy(notebook)
-    first_test = next(i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade")
+    first_test = next(i for i, c in enumerate(notebook.cells) if nbgrader_meta(c).get("grade")
                       and not nbgrader_meta(c).get("solution"))
-    nb.cells.insert(first_test, nbformat.v4.new_code_cell(cell_source))
-    return nb
+    return insert_cell(notebook, first_test, cell_source)
 
 
 def load_all(kind: str, root: Path = REPO_ROOT) -> dict[str, dict[str, dict[str, str]]]:

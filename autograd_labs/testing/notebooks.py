@@ -1,0 +1,45 @@
+"""Notebook helpers the tests and benchmarks share: read a stage's notebook, submit one, fingerprint a folder."""
+from __future__ import annotations
+
+import copy
+import hashlib
+from pathlib import Path
+
+import nbformat
+
+from autograd_labs.course import notebook_path
+from autograd_labs.exercises import nbgrader_meta
+
+
+def read_notebook(course_dir: Path, stage: str, lab: str, student: str | None = None):
+    """Read a lab's notebook from one stage of a course directory."""
+    return nbformat.read(notebook_path(course_dir, stage, lab, student), as_version=4)
+
+
+def submit(course_dir: Path, student: str, lab: str, content) -> Path:
+    """Place a submission (a notebook or raw bytes) at submitted/<student>/<lab>/<lab>.ipynb."""
+    path = notebook_path(course_dir, "submitted", lab, student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        nbformat.write(content, path)
+    return path
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Return {relative path: sha256} for every file under folder, to prove nothing in it changed."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def insert_cell(nb, index: int, source: str):
+    """Return a copy of nb with a new code cell (as a student would add one) at index."""
+    nb = copy.deepcopy(nb)
+    nb.cells.insert(index, nbformat.v4.new_code_cell(source))
+    return nb
+
+
+def cell_index(nb, grade_id: str) -> int:
+    """Return the position of the cell with this grade_id."""
+    return next(i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") == grade_id)
