@@ -25,14 +25,14 @@ test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 grade: venv
-	$(BIN)/autograd-labs example
+	$(BIN)/autograd-labs grade-example
 
 release: venv
 	$(BIN)/autograd-labs sync-checks
 	$(BIN)/autograd-labs release $(LABS)
 
 examples: venv
-	$(BIN)/autograd-labs examples
+	$(BIN)/autograd-labs write-examples
 
 lint: venv
 	$(BIN)/ruff check .

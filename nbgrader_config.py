@@ -12,12 +12,12 @@ c.Execute.timeout = 30
 # Release notebooks open with an "Open in Colab" badge that points at this repository.
 c.AddColabBadge.repository = "https://github.com/autograd-labs/autograd-labs"
 c.GenerateAssignment.preprocessors = GenerateAssignment.class_traits()["preprocessors"].default() + [
-    "autograd_labs.colab.AddColabBadge"
+    "autograd_labs.nbgrader_plugins.AddColabBadge"
 ]
 
 # Feedback never shows hidden tests: their source is removed and graded cells' tracebacks cut to one line.
 c.GenerateFeedback.preprocessors = GenerateFeedback.class_traits()["preprocessors"].default() + [
-    "autograd_labs.feedback.HideHiddenTests"
+    "autograd_labs.nbgrader_plugins.HideHiddenTests"
 ]
 
 # Seconds a whole notebook may run when grading (each cell also stops at Execute.timeout).

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograd_labs.course import REPO_ROOT, NbgraderError
+from autograd_labs.course import NbgraderError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,7 +15,8 @@ def build_parser() -> argparse.ArgumentParser:
     course.add_argument("--course-dir", type=Path, default=Path.cwd(), help="nbgrader course directory (default: .)")
     verbs = parser.add_subparsers(dest="verb", required=True)
 
-    release = verbs.add_parser("release", help="generate student versions into release/ (all labs by default)")
+    release = verbs.add_parser("release", parents=[course],
+                               help="generate student versions into release/ (all labs by default)")
     release.add_argument("labs", nargs="*", help="labs to release, e.g. lab01_forward_backward")
 
     collect = verbs.add_parser("collect", parents=[course], help="collect submissions into submitted/")
@@ -35,9 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     export = verbs.add_parser("export", parents=[course], help="grades CSV: one row per student per lab, with status")
     export.add_argument("--output", type=Path, default=Path("grades.csv"), help="CSV file (default: grades.csv)")
 
-    verbs.add_parser("sync-checks", help="copy autograd_labs/checks.py into each source notebook's checks cell")
-    verbs.add_parser("example", help="grade the bundled example class in build/example-course (make grade)")
-    verbs.add_parser("examples", help="regenerate the example class's submissions under examples/")
+    verbs.add_parser("sync-checks", parents=[course],
+                     help="copy autograd_labs/checks.py into each source notebook's checks cell")
+    verbs.add_parser("grade-example", parents=[course],
+                     help="grade the bundled example class in build/example-course (make grade)")
+    verbs.add_parser("write-examples", parents=[course],
+                     help="regenerate the example class's submissions under examples/ (make examples)")
     return parser
 
 
@@ -46,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if args.verb == "release":
         from autograd_labs.release import release
 
-        for lab in release(args.labs or None):
+        for lab in release(args.labs or None, root=args.course_dir):
             print(f"released {lab} -> release/{lab}/")
     elif args.verb == "collect":
         from autograd_labs.collect import collect_exchange, collect_zip
@@ -57,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
         for note in notes:
             print(note)
     elif args.verb == "grade":
-        from autograd_labs.grade import grade_labs
-        from autograd_labs.report import format_table
+        from autograd_labs.grading.grade import grade_labs
+        from autograd_labs.results import format_table
 
         results = grade_labs(args.course_dir, args.labs, args.student, jobs=args.jobs, scheduler=args.scheduler,
                              progress=True)
@@ -75,17 +79,17 @@ def run(args: argparse.Namespace) -> int:
     elif args.verb == "sync-checks":
         from autograd_labs.sync_checks import sync_checks
 
-        for lab in sync_checks():
+        for lab in sync_checks(args.course_dir):
             print(f"updated the checks cell of source/{lab}")
-    elif args.verb == "example":
+    elif args.verb == "grade-example":
         from autograd_labs.example_class import print_example_class
 
-        return print_example_class()
-    elif args.verb == "examples":
+        return print_example_class(args.course_dir)
+    elif args.verb == "write-examples":
         from autograd_labs.example_class import write_examples
 
-        for path in write_examples():
-            print(f"wrote {path.relative_to(REPO_ROOT)}")
+        for path in write_examples(args.course_dir):
+            print(f"wrote {path}")
     return 0
 
 

@@ -15,10 +15,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograd_labs.course import check_nbgrader
-from autograd_labs.grade import submitted_students
-from autograd_labs.ledger import write_notes
-from autograd_labs.prepare import load_course_config
+from autograd_labs.course import check_nbgrader, load_course_config, submitted_students
+from autograd_labs.results import write_notes
 
 
 @dataclass(frozen=True)

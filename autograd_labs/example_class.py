@@ -15,9 +15,9 @@ from autograd_labs.course import REPO_ROOT, lab_names, new_course, notebook_path
 from autograd_labs.exercises import exercises, with_solutions
 from autograd_labs.export import export
 from autograd_labs.feedback import generate_feedback
-from autograd_labs.grade import StudentResult, grade_labs
+from autograd_labs.grading.grade import grade_labs
 from autograd_labs.release import copy_release, generate
-from autograd_labs.report import format_table
+from autograd_labs.results import StudentResult, format_table
 
 EXAMPLES_DIR = "examples"
 
@@ -36,13 +36,14 @@ def example_submissions(root: Path = REPO_ROOT) -> dict[Path, nbformat.NotebookN
         release_nb = nbformat.read(notebook_path(root, "release", lab), as_version=4)
         all_ids = [exercise.grade_id for exercise in exercises(source_nb)]
         for student, ids in (("solution", all_ids), ("blank", []), ("partial", partial_ids(source_nb))):
-            path = notebook_path(Path(EXAMPLES_DIR), "submitted", lab, student)
+            path = Path(EXAMPLES_DIR, "submitted", student, lab, f"{lab}.ipynb")  # a folder of the repository
             built[path] = with_solutions(release_nb, source_nb, ids)
     return built
 
 
 def write_examples(root: Path = REPO_ROOT) -> list[Path]:
     """Regenerate examples/submitted from source/ and release/ and return the files written."""
+    root = Path(root)
     target = root / EXAMPLES_DIR / "submitted"
     if target.exists():
         shutil.rmtree(target)
@@ -56,7 +57,7 @@ def write_examples(root: Path = REPO_ROOT) -> list[Path]:
 
 
 def grade_example_class(root: Path = REPO_ROOT, course_dir: Path | None = None,
-                        release_dir: Path | None = None, progress: bool = False) -> list[StudentResult]:
+                        release_dir: Path | None = None, *, progress: bool = False) -> list[StudentResult]:
     """Regenerate release/, grade the example class in a scratch course, write feedback and grades.csv.
 
     Returns the results; the scratch course (default build/example-course) keeps everything nbgrader wrote.
@@ -79,7 +80,7 @@ def grade_example_class(root: Path = REPO_ROOT, course_dir: Path | None = None,
 
 def print_example_class(root: Path = REPO_ROOT) -> int:
     """Grade the example class, print its table and where the outputs are; return an exit status."""
-    course_dir = root / "build" / "example-course"
+    course_dir = Path(root) / "build" / "example-course"
     results = grade_example_class(root, course_dir, progress=True)
     print(format_table(results))
     print(f"\nFeedback: {course_dir / 'feedback'}\nGrades:   {course_dir / 'grades.csv'}")

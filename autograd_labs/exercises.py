@@ -1,6 +1,7 @@
 """Read a lab's exercises from nbgrader cell metadata, and build submissions from the source and release."""
 from __future__ import annotations
 
+import ast
 import copy
 import re
 from dataclasses import dataclass, field
@@ -13,6 +14,25 @@ SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 def nbgrader_meta(cell) -> dict:
     """Return a cell's nbgrader metadata ({} for an ordinary cell)."""
     return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def defined_names(source: str, assignments: bool = False) -> list[str]:
+    """Return the functions and classes a cell defines at top level, in order (with `assignments`, the names it
+    assigns too). Code that does not parse, a half-written answer, falls back to the lines that start a definition.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        pattern = r"^(?:def|class)\s+(\w+)|^(\w+)\s*=" if assignments else r"^(?:def|class)\s+(\w+)()"
+        return list(dict.fromkeys(name for groups in re.findall(pattern, source, re.M) for name in groups if name))
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.append(node.name)
+        elif assignments and isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names += [t.id for t in targets if isinstance(t, ast.Name)]
+    return list(dict.fromkeys(names))
 
 
 @dataclass

@@ -9,11 +9,8 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograd_labs.course import notebook_path
-from autograd_labs.grade import Status, StudentResult
-from autograd_labs.ledger import read_statuses
-from autograd_labs.prepare import db_url, load_course_config
-from autograd_labs.report import write_csv
+from autograd_labs.course import db_url, load_course_config, notebook_path
+from autograd_labs.results import Status, StudentResult, read_statuses, write_csv
 
 
 def known_students(course_dir: Path, gb: Gradebook) -> list[str]:

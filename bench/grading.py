@@ -22,11 +22,11 @@ import nbformat
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 
-from autograd_labs.cluster import dask_client
 from autograd_labs.course import lab_names, new_course, notebook_path, run_nbgrader, tool_env
-from autograd_labs.execute import SandboxedKernelManager, kernel_config
 from autograd_labs.exercises import exercises, with_solutions
-from autograd_labs.grade import grade_labs
+from autograd_labs.grading.cluster import dask_client
+from autograd_labs.grading.grade import grade_labs
+from autograd_labs.grading.worker.execute import SandboxedKernelManager, kernel_config
 from autograd_labs.release import generate
 from autograd_labs.testing.offline import seed_torch_home
 
@@ -75,13 +75,14 @@ def kernel_ready_seconds(warm: bool) -> float:
     """Return the median time from asking for a sandboxed kernel to its first executed cell, forked or cold."""
     from statistics import median
 
-    from autograd_labs.warm import shared_template
+    from autograd_labs.grading.worker.warm import shared_template
 
     folder = shared_template().kernels if warm else None
     times = []
     for _ in range(READY_REPEATS):
         with tempfile.TemporaryDirectory(dir=folder) as scratch:
-            manager = SandboxedKernelManager(config=kernel_config(scratch, True, warm, 1, 4096, 64, None))
+            manager = SandboxedKernelManager(config=kernel_config(
+                scratch, sandboxed=True, warm=warm, intra_op_threads=1, memory_mb=4096, file_mb=64, cgroup=None))
             start = time.perf_counter()
             run_sync(manager.start_kernel)(cwd=scratch)
             client = manager.blocking_client()

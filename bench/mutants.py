@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autograd_labs.course import lab_names, new_course, notebook_path, tool_env  # noqa: E402
 from autograd_labs.exercises import exercises, with_solutions  # noqa: E402
-from autograd_labs.grade import Status, grade_labs  # noqa: E402
+from autograd_labs.grading.grade import grade_labs  # noqa: E402
 from autograd_labs.release import generate  # noqa: E402
+from autograd_labs.results import Status  # noqa: E402
 from autograd_labs.testing.catalogue import (  # noqa: E402
     RIGHT,
     WRONG,

@@ -12,12 +12,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograd_labs import execute
 from autograd_labs.course import REPO_ROOT, lab_names, new_course, notebook_path
 from autograd_labs.exercises import exercises, nbgrader_meta, with_solutions
-from autograd_labs.grade import Status, grade
-from autograd_labs.prepare import realign
+from autograd_labs.grading.grade import grade
+from autograd_labs.grading.prepare import realign
+from autograd_labs.grading.worker import execute
 from autograd_labs.release import generate
+from autograd_labs.results import Status
 from autograd_labs.testing import LABS
 from autograd_labs.testing.notebooks import cell_index, insert_cell, read_notebook, submit, tree_digest
 

@@ -14,11 +14,11 @@ import pytest
 from distributed import Client
 from nbgrader.api import Gradebook
 
-from autograd_labs.course import new_course, run_nbgrader, tool_env
+from autograd_labs.course import db_url, load_course_config, new_course, run_nbgrader, tool_env
 from autograd_labs.exercises import exercises, nbgrader_meta, with_solutions
-from autograd_labs.grade import Status, grade
-from autograd_labs.prepare import db_url, load_course_config
+from autograd_labs.grading.grade import grade
 from autograd_labs.release import generate
+from autograd_labs.results import Status
 from autograd_labs.testing import LABS
 from autograd_labs.testing.notebooks import read_notebook, submit
 
@@ -169,8 +169,8 @@ def test_a_worker_killed_mid_run(dask_cluster, tmp_path):
 
 def test_the_task_reads_nothing_from_the_course(tmp_path, monkeypatch):
     """execute_submission needs only its arguments: it runs with the course directory gone."""
-    from autograd_labs.execute import execute_submission
-    from autograd_labs.prepare import sanitize
+    from autograd_labs.grading.prepare import sanitize
+    from autograd_labs.grading.worker.execute import execute_submission
 
     course_dir, _ = new_class(tmp_path / "course")
     text = (course_dir / "submitted" / "ada" / LAB / f"{LAB}.ipynb").read_text()
@@ -178,7 +178,7 @@ def test_the_task_reads_nothing_from_the_course(tmp_path, monkeypatch):
     assert prepared.repairs == [] and prepared.submission is None
     shutil.rmtree(course_dir)
     monkeypatch.chdir(tmp_path)
-    execution = execute_submission("ada", LAB, prepared.notebook, 30, 120)
+    execution = execute_submission("ada", LAB, prepared.notebook, cell_timeout=30, notebook_timeout=120)
     nb = nbformat.reads(execution.notebook, as_version=4)
     graded = [c for c in nb.cells if nbgrader_meta(c).get("grade")]
     assert graded and not any(o.output_type == "error" for c in graded for o in c.outputs)

@@ -9,7 +9,7 @@ import pytest
 from autograd_labs.course import REPO_ROOT, lab_names, notebook_path
 from autograd_labs.example_class import grade_example_class, partial_ids
 from autograd_labs.exercises import exercises
-from autograd_labs.grade import Status
+from autograd_labs.results import Status
 from autograd_labs.testing import LABS
 from autograd_labs.testing.notebooks import read_notebook, tree_digest
 

@@ -16,9 +16,11 @@ from autograd_labs.collect import collect_exchange, collect_zip
 from autograd_labs.course import REPO_ROOT, new_course, notebook_path, tool_env
 from autograd_labs.exercises import exercises, with_solutions
 from autograd_labs.export import class_results
-from autograd_labs.feedback import HideHiddenTests, generate_feedback
-from autograd_labs.grade import Status, grade
+from autograd_labs.feedback import generate_feedback
+from autograd_labs.grading.grade import grade
+from autograd_labs.nbgrader_plugins import HideHiddenTests
 from autograd_labs.release import generate
+from autograd_labs.results import Status
 from autograd_labs.testing import LABS
 from autograd_labs.testing.notebooks import read_notebook, submit, tree_digest
 

@@ -13,8 +13,9 @@ import sqlalchemy
 
 from autograd_labs.course import new_course
 from autograd_labs.exercises import exercises, with_solutions
-from autograd_labs.grade import Status, grade
+from autograd_labs.grading.grade import grade
 from autograd_labs.release import generate
+from autograd_labs.results import Status
 from autograd_labs.testing import LABS
 from autograd_labs.testing.notebooks import read_notebook, submit
 

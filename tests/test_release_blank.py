@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from nbgrader.api import Gradebook
 
+from autograd_labs.course import db_url, load_course_config
 from autograd_labs.exercises import nbgrader_meta
-from autograd_labs.grade import Status
-from autograd_labs.prepare import db_url, load_course_config
+from autograd_labs.results import Status
 from autograd_labs.testing import LABS
 from autograd_labs.testing.notebooks import read_notebook
 

@@ -7,9 +7,9 @@ import nbformat
 import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograd_labs.colab import BADGE_CELL_ID, colab_url
 from autograd_labs.course import CONFIG_FILE, REPO_ROOT, lab_names, notebook_path
 from autograd_labs.example_class import example_submissions
+from autograd_labs.nbgrader_plugins import BADGE_CELL_ID, colab_url
 from autograd_labs.release import release
 from autograd_labs.testing import LABS
 from autograd_labs.testing.notebooks import tree_digest

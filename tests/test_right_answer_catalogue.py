@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from autograd_labs.course import REPO_ROOT, lab_names
-from autograd_labs.grade import Status
+from autograd_labs.results import Status
 from autograd_labs.testing import LABS
 from autograd_labs.testing.catalogue import RIGHT, catalogue_paths, exercise_ids, load, problems, uncovered
 

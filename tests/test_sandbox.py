@@ -13,9 +13,10 @@ import pytest
 
 from autograd_labs.course import new_course, notebook_path
 from autograd_labs.exercises import exercises, with_solutions
-from autograd_labs.grade import Status, grade
+from autograd_labs.grading.grade import grade
+from autograd_labs.grading.worker.sandbox import pids_hierarchy
 from autograd_labs.release import generate
-from autograd_labs.sandbox import pids_hierarchy
+from autograd_labs.results import Status
 from autograd_labs.testing import LABS
 from autograd_labs.testing.notebooks import insert_cell, read_notebook, submit, tree_digest
 

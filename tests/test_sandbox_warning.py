@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import warnings
 
-from autograd_labs import sandbox
+from autograd_labs.grading.worker import sandbox
 
 
 def test_missing_bwrap_warns_once_with_the_fix(monkeypatch):

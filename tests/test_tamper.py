@@ -9,11 +9,11 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from autograd_labs.execute import execute_submission
 from autograd_labs.exercises import exercises
-from autograd_labs.grade import Status
+from autograd_labs.grading.worker.execute import execute_submission
+from autograd_labs.grading.worker.tamper import scan
+from autograd_labs.results import Status
 from autograd_labs.sync_checks import checks_cell_source
-from autograd_labs.tamper import scan
 from autograd_labs.testing import LABS
 from autograd_labs.testing.catalogue import load_attacks
 from autograd_labs.testing.class_run import TAMPER_CELL
@@ -23,7 +23,7 @@ WRONG_ANSWER = "def double(x):\n    return (x * 3).tolist()"
 # name: {the student's extra cell, the test it defeats, whether the static scan can see it}; make mutants uses it too
 ATTACKS = load_attacks()
 # The notebooks here are a few lines long: a hang fails in seconds (a cold kernel imports torch well within this).
-TINY_CELL_SECONDS, TINY_NOTEBOOK_SECONDS = 10, 30
+TINY_LIMITS = {"cell_timeout": 10, "notebook_timeout": 30}
 
 
 def cell(source: str, **nbgrader):
@@ -56,10 +56,10 @@ def test_the_attack_earns_nothing_and_is_named(name):
     """With the guard the wrong answer fails its test and the replaced function is named; without it, it passes."""
     attack, test, visible_to_scan = (ATTACKS[name][key] for key in ("cell", "defeats", "visible_to_scan"))
     nb = nbformat.writes(attacked_notebook(attack, test))
-    guarded = execute_submission(name, "lab", nb, TINY_CELL_SECONDS, TINY_NOTEBOOK_SECONDS)
+    guarded = execute_submission(name, "lab", nb, **TINY_LIMITS)
     assert errors_of_the_test_cell(guarded.notebook) != [], "the attack beat the guard"
     assert guarded.tampered, "the guard did not name what was replaced"
-    control = execute_submission(name, "lab", nb, TINY_CELL_SECONDS, TINY_NOTEBOOK_SECONDS, guard=False)
+    control = execute_submission(name, "lab", nb, **TINY_LIMITS, guard=False)
     assert errors_of_the_test_cell(control.notebook) == [], "the control failed: this attack does not work anyway"
     assert control.tampered == ()
     assert bool(scan(attacked_notebook(attack, test))) == visible_to_scan
@@ -70,7 +70,7 @@ def test_an_honest_notebook_has_nothing_to_restore():
     """The guard stays silent for the same notebook without an attack, and the right answer passes."""
     right = attacked_notebook("y = 1", "check_tensor('double(x)', torch.tensor(double(x)), 2 * x)")
     right.cells[2].source = "def double(x):\n    return (x * 2).tolist()"
-    done = execute_submission("honest", "lab", nbformat.writes(right), TINY_CELL_SECONDS, TINY_NOTEBOOK_SECONDS)
+    done = execute_submission("honest", "lab", nbformat.writes(right), **TINY_LIMITS)
     assert (errors_of_the_test_cell(done.notebook), done.tampered, scan(right)) == ([], (), [])
 
 
@@ -97,7 +97,7 @@ def test_a_warning_in_a_test_cell_is_not_a_failure():
         locked=True, points=2)])
     scores = {}
     for guard in (True, False):
-        done = execute_submission("warns", "lab", nbformat.writes(nb), TINY_CELL_SECONDS, TINY_NOTEBOOK_SECONDS,
+        done = execute_submission("warns", "lab", nbformat.writes(nb), **TINY_LIMITS,
                                   guard=guard)
         scores[guard] = determine_grade(nbformat.reads(done.notebook, as_version=4).cells[-1])[0]
     assert scores == {True: 2, False: 0}

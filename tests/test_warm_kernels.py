@@ -14,16 +14,17 @@ import psutil
 import pytest
 from nbgrader.utils import determine_grade
 
-from autograd_labs import warm
-from autograd_labs.execute import execute_submission
 from autograd_labs.exercises import nbgrader_meta
-from autograd_labs.grade import Status, grade_labs
+from autograd_labs.grading.grade import grade_labs
+from autograd_labs.grading.worker import warm
+from autograd_labs.grading.worker.execute import execute_submission
+from autograd_labs.results import Status
 from autograd_labs.testing import LABS
 from autograd_labs.testing.notebooks import read_notebook, submit
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="warm kernels need bubblewrap")
 
-CELL_SECONDS, NOTEBOOK_SECONDS = 10, 30
+LIMITS = {"cell_timeout": 10, "notebook_timeout": 30}  # the notebooks here are a few lines long
 LEFTOVER = "987654.321"  # a sleeping child process the first student leaves, found by its command line
 
 # Each cell of the first student leaves one trace behind.
@@ -87,10 +88,10 @@ def template():
 @pytest.mark.slow
 def test_the_next_student_finds_no_trace(template):
     """Student one leaves a trace of every kind; student two, on the same template right after, sees none."""
-    first = execute_submission("first", "lab", notebook(*TRACES.values()), CELL_SECONDS, NOTEBOOK_SECONDS)
+    first = execute_submission("first", "lab", notebook(*TRACES.values()), **LIMITS)
     assert first.warm and all("Error" not in text for text in printed(first)), printed(first)
     assert leftover_processes() == [], "a process of the first student outlived its kernel"
-    second = execute_submission("second", "lab", notebook(*CHECKS.values()), CELL_SECONDS, NOTEBOOK_SECONDS)
+    second = execute_submission("second", "lab", notebook(*CHECKS.values()), **LIMITS)
     assert second.warm
     found = dict(zip(CHECKS, printed(second), strict=True))
     # a fresh kernel seeds numpy from the system: two copies of one template must not draw the same numbers
@@ -107,7 +108,7 @@ def test_the_kernel_is_isolated_before_student_code_runs(template, monkeypatch):
         "import os\nprint(sorted(os.environ))",
         "import socket\nsocket.create_connection(('127.0.0.1', 22), timeout=2)",
         f"import os\nprint(os.listdir({str(template.folder)!r}))",
-    ), CELL_SECONDS, NOTEBOOK_SECONDS)
+    ), **LIMITS)
     capabilities, environment, connection, folder = printed(done)
     assert capabilities == "0000000000000000"
     assert "GRADER_SECRET" not in environment and "'HOME'" in environment
@@ -121,12 +122,12 @@ def test_out_of_memory_costs_only_that_student(template):
     """A student who asks for more memory than allowed gets an error; the next student runs as usual."""
     greedy = execute_submission("greedy", "lab", notebook("import torch\nx = torch.ones(2**33, dtype=torch.uint8)",
                                                           "print('after')"),
-                                CELL_SECONDS, NOTEBOOK_SECONDS, memory_mb=2048)
+                                **LIMITS, memory_mb=2048)
     assert greedy.warm
     assert "alloc" in printed(greedy)[0].lower() or "memory" in printed(greedy)[0].lower(), printed(greedy)
     assert printed(greedy)[1] == "after" and not greedy.kernel_died
     modest = execute_submission("modest", "lab", notebook("import torch\nprint(torch.ones(2**20).sum().item())"),
-                                CELL_SECONDS, NOTEBOOK_SECONDS)
+                                **LIMITS)
     assert modest.warm and printed(modest) == ["1048576.0"]
 
 
@@ -138,7 +139,7 @@ def test_a_failed_fork_runs_the_student_cold(template, monkeypatch):
 
     monkeypatch.setattr(warm.Template, "fork", refuse)
     with pytest.warns(RuntimeWarning, match="executing on a cold kernel instead"):
-        done = execute_submission("unlucky", "lab", notebook("print(6 * 7)"), CELL_SECONDS, NOTEBOOK_SECONDS)
+        done = execute_submission("unlucky", "lab", notebook("print(6 * 7)"), **LIMITS)
     assert (done.warm, printed(done)) == (False, ["42"])
 
 
@@ -148,7 +149,7 @@ def test_a_dead_template_is_restarted(template):
     template.process.kill()
     template.process.wait()
     with pytest.warns(RuntimeWarning, match="template died"):
-        done = execute_submission("next", "lab", notebook("print(6 * 7)"), CELL_SECONDS, NOTEBOOK_SECONDS)
+        done = execute_submission("next", "lab", notebook("print(6 * 7)"), **LIMITS)
     assert (done.warm, printed(done)) == (True, ["42"])
 
 
@@ -159,7 +160,7 @@ def test_without_a_template_grading_goes_cold_and_says_so_once(monkeypatch):
     monkeypatch.setattr(warm.Template, "command", lambda self: ["false"])
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
-        runs = [execute_submission(f"s{i}", "lab", notebook("print(6 * 7)"), CELL_SECONDS, NOTEBOOK_SECONDS)
+        runs = [execute_submission(f"s{i}", "lab", notebook("print(6 * 7)"), **LIMITS)
                 for i in range(2)]
     assert [(run.warm, printed(run)) for run in runs] == [(False, ["42"])] * 2
     assert [str(w.message) for w in said if "cold kernels" in str(w.message)] == [

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from autograd_labs.course import REPO_ROOT, lab_names
-from autograd_labs.grade import Status
+from autograd_labs.results import Status
 from autograd_labs.testing import LABS
 from autograd_labs.testing.catalogue import WRONG, catalogue_paths, load, problems
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import nbformat
 
 from autograd_labs.exercises import exercises, with_solutions
-from autograd_labs.grade import StudentResult, grade_labs
+from autograd_labs.grading.grade import grade_labs
+from autograd_labs.results import StudentResult
 from autograd_labs.testing.catalogue import RIGHT, WRONG, Entry, attacked, catalogue_paths, load, submissions
 from autograd_labs.testing.notebooks import read_notebook, submit
 

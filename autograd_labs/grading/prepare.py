@@ -6,9 +6,7 @@ CheckCellMetadata) restore every locked and test cell from the gradebook, hidden
 """
 from __future__ import annotations
 
-import ast
 import difflib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,27 +15,10 @@ from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.converters import Autograde
 from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
 
-from autograd_labs.course import CONFIG_FILE, notebook_path
-from autograd_labs.tamper import scan
-
-
-def load_course_config(course_dir: Path) -> Config:
-    """Return the course's nbgrader configuration, rooted at course_dir."""
-    course_dir = Path(course_dir).resolve()
-    config = Config()
-    if (course_dir / CONFIG_FILE).is_file():
-        config = PyFileConfigLoader(CONFIG_FILE, path=str(course_dir)).load_config()
-    config.CourseDirectory.root = str(course_dir)
-    return config
-
-
-def db_url(config: Config) -> str:
-    """Return the gradebook address the course uses (nbgrader's default: SQLite in the course directory)."""
-    if "db_url" in config.CourseDirectory:
-        return config.CourseDirectory.db_url
-    return f"sqlite:///{Path(config.CourseDirectory.root) / 'gradebook.db'}"
+from autograd_labs.course import db_url, notebook_path
+from autograd_labs.exercises import defined_names, nbgrader_meta
+from autograd_labs.grading.worker.tamper import scan
 
 
 def nbgrader_resources(config: Config, lab: str, student: str) -> dict:
@@ -49,38 +30,21 @@ class NotThisLab(ValueError):
     """The submission does not hold this lab's graded cells (another lab's notebook, or metadata stripped)."""
 
 
-def graded_ids(nb) -> dict[str, object]:
+def nbgrader_cells_by_id(nb) -> dict[str, object]:
     """Return {grade_id: cell} for the cells that carry nbgrader metadata."""
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
-            if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
+    return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if nbgrader_meta(c).get("grade_id")}
 
 
 def check_is_this_lab(config: Config, lab: str, nb) -> None:
     """Raise NotThisLab unless the submission holds at least one of the lab's graded cells."""
     with Gradebook(db_url(config)) as gb:
         expected = {cell.name for cell in gb.find_notebook(lab, lab).grade_cells}
-    found = set(graded_ids(nb))
+    found = set(nbgrader_cells_by_id(nb))
     if not found:
         raise NotThisLab(f"it has no grading metadata and none of its cells match {lab}'s release version "
                          "(is it another lab's notebook?)")
     if not found & expected:
         raise NotThisLab(f"it holds none of {lab}'s graded cells (is it another lab's notebook?)")
-
-
-def defined_names(source: str) -> set[str]:
-    """Return the names a cell defines at top level (functions, classes, assignments), for matching cells."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:  # a half-written answer: fall back to the lines that start a definition
-        return set(re.findall(r"^(?:def|class)\s+(\w+)|^(\w+)\s*=", source, re.M)) - {""}
-    names = set()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
-        elif isinstance(node, ast.Assign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names |= {t.id for t in targets if isinstance(t, ast.Name)}
-    return names
 
 
 def realign(submitted, release) -> int:
@@ -113,8 +77,9 @@ def realign(submitted, release) -> int:
             for release_cell in release.cells[i1:i2]:
                 if not release_cell.metadata.get("nbgrader", {}).get("solution") or not candidates:
                     continue
-                wanted = defined_names(release_cell.source)
-                cell = next((c for c in candidates if wanted & defined_names(c.source)), candidates[0])
+                wanted = set(defined_names(release_cell.source, assignments=True))
+                cell = next((c for c in candidates if wanted & set(defined_names(c.source, assignments=True))),
+                            candidates[0])
                 candidates.remove(cell)
                 adopt(release_cell, cell)
     return matched
@@ -127,7 +92,7 @@ def edited(cell) -> bool:
 
 def repairs(submitted, sanitized) -> list[str]:
     """Return, in words, what nbgrader's sanitize step restored: missing, edited or retyped graded cells."""
-    before, after = graded_ids(submitted), graded_ids(sanitized)
+    before, after = nbgrader_cells_by_id(submitted), nbgrader_cells_by_id(sanitized)
     found = []
     for grade_id, cell in after.items():
         original = before.get(grade_id)
@@ -146,7 +111,7 @@ class Prepared:
 
     `submission` is the notebook nbgrader's autograde must read in place of the submitted file (the realigned
     one when its metadata was stripped), or None when the submitted file itself will do. `tampering` lists
-    what the student's cells rebind that the tests rely on (autograd_labs.tamper.scan).
+    what the student's cells rebind that the tests rely on (autograd_labs.grading.worker.tamper.scan).
     """
 
     notebook: str
@@ -162,7 +127,7 @@ def sanitize(config: Config, lab: str, student: str, notebook_text: str) -> Prep
     """
     submitted = nbformat.reads(notebook_text, as_version=4)
     found, submission = [], None
-    if not graded_ids(submitted):
+    if not nbgrader_cells_by_id(submitted):
         release = nbformat.read(notebook_path(Path(config.CourseDirectory.root), "release", lab), as_version=4)
         matched = realign(submitted, release)
         if matched:

@@ -1,7 +1,7 @@
 """Start a sandboxed kernel: set its resource limits, join its pids cgroup, then exec bubblewrap.
 
-Run as `python -S -m autograd_labs.sandbox_launch --data-mb N --file-mb M [--cgroup DIR] -- bwrap ...` by the
-grading worker's kernel manager. Limits are set hard as well as soft, so student code cannot raise them.
+Run as `python -S -m autograd_labs.grading.worker.sandbox_launch --data-mb N --file-mb M [--cgroup DIR] -- bwrap
+...` by the grading worker's kernel manager. Limits are set hard as well as soft, so student code cannot raise them.
 """
 from __future__ import annotations
 

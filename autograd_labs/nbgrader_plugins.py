@@ -1,12 +1,15 @@
-"""An nbgrader preprocessor that opens each release notebook with an "Open in Colab" badge.
+"""Every class nbgrader_config.py names: the preprocessors this course adds to nbgrader's own steps.
 
-nbgrader's IncludeHeaderFooter adds the same header to every notebook, but the badge's link names the lab, so
-it is built here from one setting, the repository's address (`c.AddColabBadge.repository`).
+- AddColabBadge (GenerateAssignment): opens each release notebook with an "Open in Colab" badge. nbgrader's
+  IncludeHeaderFooter adds the same header to every notebook, but the badge's link names the lab, so it is built
+  here from one setting, the repository's address (`c.AddColabBadge.repository`).
+- HideHiddenTests (GenerateFeedback): feedback never shows hidden tests, nor tracebacks that quote them.
 """
 from __future__ import annotations
 
 from nbformat.v4 import new_markdown_cell
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader import utils
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from traitlets import Unicode
 
 BADGE_CELL_ID = "open-in-colab"
@@ -39,3 +42,20 @@ class AddColabBadge(NbGraderPreprocessor):
         cell["id"] = BADGE_CELL_ID
         nb.cells.insert(0, cell)
         return nb, resources
+
+
+class HideHiddenTests(ClearHiddenTests):
+    """ClearHiddenTests for feedback: drop hidden test regions, and cut graded cells' tracebacks to one line.
+
+    A traceback quotes the source around the failing line, hidden tests included; the last line (the error's
+    name and message) is what a student needs, and our checks word it so it never shows the expected answer.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        """Remove the hidden region of a test cell and shorten its error outputs."""
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if cell.cell_type == "code" and utils.is_grade(cell):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources

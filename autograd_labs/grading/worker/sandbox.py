@@ -24,6 +24,8 @@ INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) t
 # cgroup v1's pids hierarchy, or cgroup v2's single hierarchy: the first one we may write gets a group per kernel.
 PIDS_HIERARCHIES = ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"]
 CGROUP_PARENT = "autograd-labs"
+# The autograd_labs package folder (this file is autograd_labs/grading/worker/sandbox.py).
+PACKAGE_DIR = str(Path(__file__).resolve().parents[2])
 
 
 @functools.cache
@@ -117,9 +119,9 @@ def process_limit(max_processes: int) -> Iterator[Path | None]:
             pass
 
 
-def launch_command(scratch: Path, inner: list[str], memory_mb: int, file_mb: int, cgroup: Path | None) -> list[str]:
+def launch_command(scratch: Path, inner: list[str], *, memory_mb: int, file_mb: int, cgroup: Path | None) -> list[str]:
     """Return the command that applies the limits, joins the cgroup, then runs `inner` in the sandbox."""
-    limits = [sys.executable, "-S", "-m", "autograd_labs.sandbox_launch", "--data-mb", str(memory_mb),
+    limits = [sys.executable, "-S", "-m", "autograd_labs.grading.worker.sandbox_launch", "--data-mb", str(memory_mb),
               "--file-mb", str(file_mb)]
     if cgroup is not None:
         limits += ["--cgroup", str(cgroup)]
@@ -129,6 +131,5 @@ def launch_command(scratch: Path, inner: list[str], memory_mb: int, file_mb: int
 def launcher_env() -> dict[str, str]:
     """Return the environment for the launcher: this one, with this package importable from anywhere."""
     env = dict(os.environ)
-    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH", "")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.dirname(PACKAGE_DIR), env.get("PYTHONPATH", "")]))
     return env

@@ -3,7 +3,7 @@
 It reads nothing from the course directory and writes only to a private scratch folder, so the same task runs
 in a local worker process or on a cluster node, and a retry is always safe. nbgrader's executor runs here, in
 the worker (its imports are paid once per worker, not once per student); where bubblewrap exists the kernel it
-starts, the only process that runs student code, lives in the sandbox of autograd_labs.sandbox.
+starts, the only process that runs student code, lives in the sandbox of autograd_labs.grading.worker.sandbox.
 """
 from __future__ import annotations
 
@@ -25,9 +25,16 @@ from nbgrader.preprocessors import Execute, LimitOutput
 from traitlets import Bool, Dict, Int, List, Unicode
 from traitlets.config import Config
 
-from autograd_labs.sandbox import bwrap, launch_command, launcher_env, process_limit
-from autograd_labs.tamper import GUARD, RESTORE, defined_callables, protect_expression
-from autograd_labs.warm import WarmProvisioner, WarmUnavailable, shared_template, start_template, stop_template
+from autograd_labs.exercises import defined_names, nbgrader_meta
+from autograd_labs.grading.worker.sandbox import bwrap, launch_command, launcher_env, process_limit
+from autograd_labs.grading.worker.tamper import GUARD, RESTORE, protect_expression
+from autograd_labs.grading.worker.warm import (
+    WarmProvisioner,
+    WarmUnavailable,
+    shared_template,
+    start_template,
+    stop_template,
+)
 
 # nbclient stops a cell that runs past its time limit with one of these errors.
 TIMEOUT_ERRORS = {"KeyboardInterrupt", "CellTimeoutError"}
@@ -59,7 +66,7 @@ class Execution:
 
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel starts through `launch_prefix` (the sandbox), or is forked from this process's
-    warm template (`warm`, see autograd_labs.warm), and gets `extra_env`.
+    warm template (`warm`, see autograd_labs.grading.worker.warm), and gets `extra_env`.
 
     With Unix-socket transport the kernel needs no network at all, so it can live in its own network namespace.
     Interrupts travel as messages, because a signal to the sandbox's outer process does not reach the kernel.
@@ -98,7 +105,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
 def cell_label(cell, index: int) -> str:
     """Return a cell's grade_id, or its position for ungraded cells."""
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
+    return nbgrader_meta(cell).get("grade_id") or f"cell {index + 1}"
 
 
 def timed_out_cells(nb) -> tuple[str, ...]:
@@ -138,10 +145,10 @@ def deadline_timeouts(cell_timeout: int, deadline: float):
 class GradingExecute(Execute):
     """nbgrader's executor with a tamper guard and an output budget; it executes cells exactly as nbgrader does.
 
-    - Before any student code, it installs autograd_labs.tamper's guard in the kernel; after each locked cell it
-      has the guard protect the functions that cell defined; before each test cell it has the guard put back
-      whatever student code replaced, and keeps the names (`tampered`). These requests are silent: they add no
-      output and no execution count. With `guard=False` it is plain nbgrader (for a control).
+    - Before any student code, it installs the guard of autograd_labs.grading.worker.tamper in the kernel; after
+      each locked cell it has the guard protect the functions that cell defined; before each test cell it has the
+      guard put back whatever student code replaced, and keeps the names (`tampered`). These requests are silent:
+      they add no output and no execution count. With `guard=False` it is plain nbgrader (for a control).
     - nbgrader's LimitOutput cuts outputs after execution; a cell printing gigabytes would exhaust the worker
       before that, so it drops what a cell prints past CELL_OUTPUT_BUDGET characters as the messages arrive.
     """
@@ -155,7 +162,7 @@ class GradingExecute(Execute):
 
     async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
         self.running_cell = cell_index
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbgrader_meta(cell)
         guarded = self.guard and cell.cell_type == "code"
         if guarded and not self.guard_installed:
             self.guard_installed = self.guard = await self.ask_guard(GUARD) is not None
@@ -164,7 +171,7 @@ class GradingExecute(Execute):
             self.tampered += changed if changed is not None else ["the grader's guard (removed or replaced)"]
         result = await super().async_execute_cell(cell, cell_index, *args, **kwargs)
         if self.guard and guarded and meta.get("locked") and not meta.get("solution"):
-            names = defined_callables(cell.source)
+            names = defined_names(cell.source)
             if names:
                 await self.ask_guard("", protect_expression(names))
         return result
@@ -203,7 +210,7 @@ class GradingExecute(Execute):
             self.km.kill_now()
 
 
-def kernel_config(scratch: str, sandboxed: bool, warm: bool, intra_op_threads: int, memory_mb: int, file_mb: int,
+def kernel_config(scratch: str, *, sandboxed: bool, warm: bool, intra_op_threads: int, memory_mb: int, file_mb: int,
                   cgroup) -> Config:
     """Return the kernel manager's settings: its environment and, in the sandbox, the launch command or the fork."""
     threads = str(intra_op_threads)
@@ -216,7 +223,7 @@ def kernel_config(scratch: str, sandboxed: bool, warm: bool, intra_op_threads: i
         settings.update(warm=True, scratch=scratch, memory_mb=memory_mb, file_mb=file_mb, cgroup=str(cgroup or ""))
     elif sandboxed:
         settings["extra_env"]["PYTHONPATH"] = launcher_env()["PYTHONPATH"]
-        settings["launch_prefix"] = launch_command(scratch, [], memory_mb, file_mb, cgroup)
+        settings["launch_prefix"] = launch_command(scratch, [], memory_mb=memory_mb, file_mb=file_mb, cgroup=cgroup)
     return Config({"SandboxedKernelManager": settings})
 
 
@@ -230,7 +237,7 @@ def dask_teardown(worker) -> None:
     stop_template()
 
 
-def execute_submission(student: str, lab: str, prepared: str, cell_timeout: int, notebook_timeout: int,
+def execute_submission(student: str, lab: str, prepared: str, *, cell_timeout: int, notebook_timeout: int,
                        intra_op_threads: int = 1, sandbox: bool = True, memory_mb: int = 4096,
                        file_mb: int = 64, guard: bool = True, warm: bool = True) -> Execution:
     """Execute a prepared (sanitized) notebook and return the executed notebook with what went wrong.
@@ -248,17 +255,17 @@ def execute_submission(student: str, lab: str, prepared: str, cell_timeout: int,
     start = time.monotonic()
     sandboxed = bool(sandbox and bwrap())
     template = shared_template() if sandboxed and warm and intra_op_threads == 1 else None
+    options = dict(start=start, cell_timeout=cell_timeout, notebook_timeout=notebook_timeout, guard=guard,
+                   intra_op_threads=intra_op_threads, sandboxed=sandboxed, memory_mb=memory_mb, file_mb=file_mb)
     if template is not None:
         try:
-            return _execute(student, lab, prepared, start, cell_timeout, notebook_timeout, intra_op_threads,
-                            sandboxed, memory_mb, file_mb, guard, template.kernels)
+            return _execute(student, lab, prepared, warm_folder=template.kernels, **options)
         except WarmUnavailable as error:
             warnings.warn(f"{student}: {error}; executing on a cold kernel instead", RuntimeWarning, stacklevel=2)
-    return _execute(student, lab, prepared, start, cell_timeout, notebook_timeout, intra_op_threads, sandboxed,
-                    memory_mb, file_mb, guard, None)
+    return _execute(student, lab, prepared, warm_folder=None, **options)
 
 
-def _execute(student: str, lab: str, prepared: str, start: float, cell_timeout: int, notebook_timeout: int,
+def _execute(student: str, lab: str, prepared: str, *, start: float, cell_timeout: int, notebook_timeout: int,
              intra_op_threads: int, sandboxed: bool, memory_mb: int, file_mb: int, guard: bool,
              warm_folder) -> Execution:
     """Execute once, on a kernel forked into warm_folder or (None) a cold one; see execute_submission."""
@@ -271,7 +278,8 @@ def _execute(student: str, lab: str, prepared: str, start: float, cell_timeout: 
         executor = GradingExecute(
             guard=guard, timeout=cell_timeout, timeout_func=deadline_timeouts(cell_timeout, deadline),
             extra_arguments=KERNEL_ARGUMENTS, kernel_manager_class=SandboxedKernelManager,
-            config=kernel_config(scratch, sandboxed, warm, intra_op_threads, memory_mb, file_mb, cgroup))
+            config=kernel_config(scratch, sandboxed=sandboxed, warm=warm, intra_op_threads=intra_op_threads,
+                                 memory_mb=memory_mb, file_mb=file_mb, cgroup=cgroup))
 
         def kill_overdue_kernel() -> None:
             overdue.set()

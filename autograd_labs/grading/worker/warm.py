@@ -1,6 +1,6 @@
 """Warm kernels: each grading process keeps one sandboxed template that imported the labs' libraries once, and
-each student's kernel is forked from it (autograd_labs.warm_template) instead of starting Python and importing
-torch again.
+each student's kernel is forked from it (autograd_labs.grading.worker.warm_template) instead of starting Python
+and importing torch again.
 
 `WarmProvisioner` is a jupyter_client kernel provisioner: nbclient and nbgrader drive the forked kernel exactly
 as a started one (connection file, messages, interrupts as messages, shutdown). The template starts once per
@@ -28,8 +28,8 @@ from pathlib import Path
 
 from jupyter_client.provisioning import LocalProvisioner
 
-from autograd_labs.sandbox import bwrap, system_binds, torch_home
-from autograd_labs.warm_template import Channel
+from autograd_labs.grading.worker.sandbox import PACKAGE_DIR, bwrap, system_binds, torch_home
+from autograd_labs.grading.worker.warm_template import Channel
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,6 @@ FORK_SECONDS = 30
 TMP_MB = 512
 TEMPLATE_UID = 65534
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
-# The template imports autograd_labs.warm_template from here, which the sandbox shows read-only.
-PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 class WarmUnavailable(RuntimeError):
@@ -130,7 +128,7 @@ class Template:
                    "--chdir", str(self.folder), "--clearenv"]
         for name, value in self.environment().items():
             command += ["--setenv", name, value]
-        return [*command, sys.executable, "-m", "autograd_labs.warm_template", str(self.socket)]
+        return [*command, sys.executable, "-m", "autograd_labs.grading.worker.warm_template", str(self.socket)]
 
     def launch(self) -> None:
         """Start the template process (it imports in the background; `wait_ready` waits for it)."""
@@ -160,7 +158,7 @@ class Template:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def fork(self, argv: list[str], env: dict[str, str], cwd: str, data_mb: int, file_mb: int,
+    def fork(self, argv: list[str], *, env: dict[str, str], cwd: str, data_mb: int, file_mb: int,
              cgroup: str | None) -> ForkedKernel:
         """Fork an isolated kernel running `ipykernel_launcher ARGV` in `cwd` (a folder under self.kernels)."""
         self.wait_ready()
@@ -281,7 +279,7 @@ class WarmProvisioner(LocalProvisioner):
         if template is None:
             raise WarmUnavailable("no warm-kernel template")
         cwd = str(kwargs.get("cwd") or km.scratch)
-        self.process = template.fork(cmd[3:], kernel_environment(cwd, dict(km.extra_env)), cwd, km.memory_mb,
-                                     km.file_mb, km.cgroup or None)
+        self.process = template.fork(cmd[3:], env=kernel_environment(cwd, dict(km.extra_env)), cwd=cwd,
+                                     data_mb=km.memory_mb, file_mb=km.file_mb, cgroup=km.cgroup or None)
         self.pid, self.pgid, self.cwd = self.process.pid, None, cwd
         return self.connection_info

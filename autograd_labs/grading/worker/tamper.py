@@ -11,6 +11,9 @@ reviewer are the backstop, not a proof.
 from __future__ import annotations
 
 import ast
+from pathlib import Path
+
+from autograd_labs.exercises import defined_names, nbgrader_meta
 
 GUARD_NAME = "__autograd_labs_guard__"
 # Attributes the checks and hidden tests compare with, as (module expression, attribute).
@@ -28,60 +31,11 @@ CONFIGURATION_ROOTS = ("torch.backends",)  # setting torch.backends.cudnn.determ
 IPYTHON_HOOKS = {"input_transformers_cleanup", "input_transformers_post", "ast_transformers", "events",
                  "register_magic_function", "run_cell", "showtraceback", "set_custom_exc"}
 
-GUARD = f"""
-def __autograd_labs_install():
-    import builtins, math, sys, warnings
-    import torch
-    ip = get_ipython()
-
-    def show_warning_on_stdout(message, category, filename, lineno, file=None, line=None):
-        # nbgrader scores any test cell that wrote to stderr 0; a warning is not a failed test
-        sys.stdout.write(warnings.formatwarning(message, category, filename, lineno, line))
-
-    warnings.showwarning = show_warning_on_stdout
-    owners = {{"torch": torch, "torch.Tensor": torch.Tensor, "torch.testing": torch.testing,
-              "torch.autograd": torch.autograd, "math": math}}
-    watched = [(f"{{o}}.{{a}}", owners[o], a) for o, a in {WATCHED!r}]
-    originals = {{name: owner.__dict__.get(attr, getattr(owner, attr)) for name, owner, attr in watched}}
-    real_builtins = {{name: getattr(builtins, name) for name in {WATCHED_BUILTINS!r}}}
-    hooks = [ip.input_transformers_cleanup, ip.input_transformers_post, ip.ast_transformers]
-    hook_copies = [list(hook) for hook in hooks]
-    protected = {{}}
-
-    def protect(names):
-        for name in names:
-            if name in ip.user_ns:
-                protected[name] = ip.user_ns[name]
-        return []
-
-    def restore():
-        changed = []
-        for name, owner, attr in watched:
-            if owner.__dict__.get(attr, getattr(owner, attr, None)) is not originals[name]:
-                setattr(owner, attr, originals[name])
-                changed.append(name)
-        for name, value in real_builtins.items():
-            if getattr(builtins, name, None) is not value:
-                setattr(builtins, name, value)
-                changed.append("builtins." + name)
-            if name in ip.user_ns and ip.user_ns[name] is not value:
-                del ip.user_ns[name]
-                changed.append(name + " (a global hiding the builtin)")
-        for name, value in protected.items():
-            if ip.user_ns.get(name) is not value:
-                ip.user_ns[name] = value
-                changed.append(name)
-        for hook, copy in zip(hooks, hook_copies):
-            if list(hook) != copy:
-                hook[:] = copy
-                changed.append("IPython's input transformers")
-        return changed
-
-    return protect, restore
-
-{GUARD_NAME} = __autograd_labs_install()
-del __autograd_labs_install
-"""
+# Run silently in a fresh kernel before any student code: kernel_guard's source, in a namespace of its own (so
+# the student's globals gain one name only), installed with what the tests rely on.
+GUARD = (f"{GUARD_NAME} = (lambda namespace: (exec({Path(__file__).with_name('kernel_guard.py').read_text()!r}, "
+         "namespace), "
+         f"namespace['install']({WATCHED!r}, {WATCHED_BUILTINS!r}))[1])({{}})")
 
 
 def protect_expression(names: list[str]) -> str:
@@ -90,16 +44,6 @@ def protect_expression(names: list[str]) -> str:
 
 
 RESTORE = f"{GUARD_NAME}[1]()"
-
-
-def defined_callables(source: str) -> list[str]:
-    """Return the functions and classes a cell defines at top level (what a locked checks cell provides)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    return [node.name for node in tree.body
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
 
 
 def dotted(node) -> str:
@@ -182,9 +126,9 @@ def scan(nb) -> list[str]:
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbgrader_meta(cell)
         if meta.get("locked") or (meta.get("grade") and not meta.get("solution")):
-            protected |= set(defined_callables(cell.source))
+            protected |= set(defined_names(cell.source))
             continue
         label = meta.get("grade_id") or f"cell {index + 1}"
         found += [f"{label} {finding}" for finding in scan_source(cell.source, protected)]

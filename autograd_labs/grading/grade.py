@@ -11,64 +11,33 @@ import os
 import shutil
 import tempfile
 from contextlib import ExitStack
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 import nbformat
 from distributed import as_completed
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import Execute
 from traitlets.config import Config
 
-from autograd_labs.cluster import dask_client
-from autograd_labs.course import notebook_path, tool_env
-from autograd_labs.execute import Execution, execute_submission
-from autograd_labs.ledger import read_notes, write_statuses
-from autograd_labs.prepare import NotThisLab, Prepared, db_url, load_course_config, sanitize
-from autograd_labs.record import record
-from autograd_labs.sandbox import bwrap
+from autograd_labs.course import (
+    course_directory,
+    db_url,
+    load_course_config,
+    notebook_path,
+    settings,
+    submitted_students,
+    tool_env,
+)
+from autograd_labs.grading.cluster import dask_client
+from autograd_labs.grading.prepare import NotThisLab, Prepared, sanitize
+from autograd_labs.grading.record import autograde_replayed
+from autograd_labs.grading.worker.execute import Execution, execute_submission
+from autograd_labs.grading.worker.sandbox import bwrap
+from autograd_labs.results import Status, StudentResult, read_notes, write_statuses
 
 # Errors that show the sandbox stopping a notebook: a read-only file system, no network, the process limit.
 SANDBOX_DENIALS = ("Read-only file system", "Network is unreachable", "[Errno 111] Connection refused",
                    "Temporary failure in name resolution", "[Errno 11] Resource temporarily unavailable")
-DEFAULT_CELL_TIMEOUT = 30
-DEFAULT_NOTEBOOK_TIMEOUT = 300
-
-
-class Status(StrEnum):
-    """What happened to one student's submission, in the words the report, the CSV and the tests use."""
-
-    GRADED = "graded"
-    MISSING = "missing"
-    INVALID = "invalid"
-    TIMED_OUT = "timed out"
-    KERNEL_DIED = "kernel died"
-    WORKER_DIED = "worker died"
-    REPAIRED = "repaired"
-    BLOCKED = "blocked"
-    TAMPERED = "tampered"
-    FAILED = "grading failed"
-    NOT_GRADED = "not graded yet"
-
-
-@dataclass
-class StudentResult:
-    """One student's outcome for one lab."""
-
-    student: str
-    lab: str
-    status: Status
-    score: float
-    max_score: float
-    message: str = ""
-
-
-def submitted_students(course_dir: Path, lab: str) -> list[str]:
-    """Return the students with a folder for `lab` under submitted/, sorted."""
-    submitted = Path(course_dir) / "submitted"
-    if not submitted.is_dir():
-        return []
-    return sorted(p.name for p in submitted.iterdir() if (p / lab).is_dir())
 
 
 def unreadable_reason(path: Path) -> str | None:
@@ -82,12 +51,11 @@ def unreadable_reason(path: Path) -> str | None:
 
 
 def execution_settings(config: Config) -> dict:
-    """Return the execution task's settings (time limits, sandbox, memory) from the course config."""
-    ours = config.AutogradLabs
-    return {"cell_timeout": int(config.Execute.get("timeout", DEFAULT_CELL_TIMEOUT)),
-            "notebook_timeout": int(ours.get("notebook_timeout", DEFAULT_NOTEBOOK_TIMEOUT)),
-            "sandbox": bool(ours.get("sandbox", True)), "memory_mb": int(ours.get("memory_mb", 4096)),
-            "warm": bool(ours.get("warm_kernels", True))}
+    """Return the execution task's settings (time limits, sandbox, memory, warm kernels) from the course config."""
+    ours = settings(config)
+    cell_timeout = config.Execute.get("timeout", Execute.class_traits()["timeout"].default())  # nbgrader's setting
+    return {"cell_timeout": int(cell_timeout), "notebook_timeout": ours.notebook_timeout,
+            "sandbox": ours.sandbox, "memory_mb": ours.memory_mb, "warm": ours.warm_kernels}
 
 
 def max_score(config: Config, lab: str) -> float:
@@ -109,14 +77,14 @@ class Grading:
         self.course_dir = Path(course_dir).resolve()
         self.lab = lab
         self.config = load_course_config(self.course_dir)
-        self.total = max_score(self.config, lab)
+        self.max_score = max_score(self.config, lab)
         self.executed_dir = Path(scratch) / "executed"
         self.submitted_dir = Path(scratch) / "submitted"
 
     def result(self, student: str, status: Status, score: float = 0.0, message: str = "") -> StudentResult:
-        return StudentResult(student, self.lab, status, score, self.total, message)
+        return StudentResult(student, self.lab, status, score, self.max_score, message)
 
-    def where(self, student: str) -> str:
+    def submission_label(self, student: str) -> str:
         """Return the submission's path relative to the course directory, for messages."""
         return str(notebook_path(self.course_dir, "submitted", self.lab, student).relative_to(self.course_dir))
 
@@ -127,19 +95,21 @@ class Grading:
         """
         path = notebook_path(self.course_dir, "submitted", self.lab, student)
         if not path.is_file():
-            return self.result(student, Status.MISSING, message=f"{student}: no {self.where(student)}")
+            return self.result(student, Status.MISSING, message=f"{student}: no {self.submission_label(student)}")
         reason = unreadable_reason(path)
         if reason:
             return self.result(student, Status.INVALID, message=(
-                f"{student}: {self.where(student)} is not a readable notebook ({reason}); it was not graded"))
+                f"{student}: {self.submission_label(student)} is not a readable notebook ({reason}); "
+                "it was not graded"))
         try:
             prepared = sanitize(self.config, self.lab, student, path.read_text())
         except NotThisLab as error:
-            return self.result(student, Status.INVALID, message=f"{student}: {self.where(student)}: {error}")
+            return self.result(student, Status.INVALID, message=f"{student}: {self.submission_label(student)}: {error}")
         except Exception as error:  # noqa: BLE001 - nbgrader refuses the notebook; say why
             return self.result(student, Status.INVALID, message=(
-                f"{student}: nbgrader cannot grade {self.where(student)} ({type(error).__name__}: {error})"))
-        copy = self.submitted_dir / student / self.lab
+                f"{student}: nbgrader cannot grade {self.submission_label(student)} ({type(error).__name__}: {error})"))
+        # where nbgrader, pointed at this copy of submitted/, will look (the course's directory_structure)
+        copy = Path(course_directory(self.course_dir).format_path(str(self.submitted_dir), student, self.lab))
         shutil.copytree(path.parent, copy)
         if prepared.submission is not None:
             (copy / path.name).write_text(prepared.submission)
@@ -157,17 +127,18 @@ class Grading:
                     found.append(text.strip().splitlines()[0][:160])
         return list(dict.fromkeys(found))
 
-    def record(self, execution: Execution, prepared: Prepared) -> StudentResult:
+    def record_execution(self, execution: Execution, prepared: Prepared) -> StudentResult:
         """Record a worker's execution in the gradebook through nbgrader and return the student's result."""
         student = execution.student
         executed = self.executed_dir / student / self.lab / f"{self.lab}.ipynb"
         executed.parent.mkdir(parents=True, exist_ok=True)
         executed.write_text(execution.notebook)
-        outcome = record(self.config, self.executed_dir, self.submitted_dir, self.lab, student)
+        outcome = autograde_replayed(self.config, self.lab, student, executed_dir=self.executed_dir,
+                                     submitted_dir=self.submitted_dir)
         if not outcome["success"]:
             tail = " | ".join((outcome.get("error") or outcome.get("log") or "").strip().splitlines()[-2:])
             return self.result(student, Status.FAILED, message=f"{student}: nbgrader could not record "
-                                                                f"{self.where(student)}: {tail}")
+                                                                f"{self.submission_label(student)}: {tail}")
         try:
             score = recorded_score(self.config, self.lab, student)
         except MissingEntry:
@@ -175,36 +146,37 @@ class Grading:
         tampering = [*prepared.tampering, *(f"replaced at run time: {name}" for name in execution.tampered)]
         if tampering:
             return self.result(student, Status.TAMPERED, score, (
-                f"{student}: {self.where(student)} changes what the tests rely on ({'; '.join(tampering)}); the "
-                "tests ran against the real functions, and a person should look at this submission"))
+                f"{student}: {self.submission_label(student)} changes what the tests rely on "
+                f"({'; '.join(tampering)}); the tests ran against the real functions, and a person should look at "
+                "this submission"))
         if execution.kernel_died:
             return self.result(student, Status.KERNEL_DIED, score, (
-                f"{student}: the kernel running {self.where(student)} died ({execution.kernel_died}); "
+                f"{student}: the kernel running {self.submission_label(student)} died ({execution.kernel_died}); "
                 "the cells after it scored nothing"))
         if execution.timed_out_cells:
             return self.result(student, Status.TIMED_OUT, score, (
-                f"{student}: {self.where(student)}: {', '.join(execution.timed_out_cells)} ran past the time "
-                "limit and was stopped"))
+                f"{student}: {self.submission_label(student)}: {', '.join(execution.timed_out_cells)} ran past "
+                "the time limit and was stopped"))
         blocked = self.blocked_attempts(execution.notebook)
         if blocked:
             return self.result(student, Status.BLOCKED, score, (
-                f"{student}: {self.where(student)} tried what the sandbox forbids: {'; '.join(blocked)}"))
+                f"{student}: {self.submission_label(student)} tried what the sandbox forbids: {'; '.join(blocked)}"))
         if prepared.repairs:
             return self.result(student, Status.REPAIRED, score, (
-                f"{student}: {self.where(student)}: {'; '.join(prepared.repairs)}"))
+                f"{student}: {self.submission_label(student)}: {'; '.join(prepared.repairs)}"))
         return self.result(student, Status.GRADED, score)
 
 
-def grade(course_dir: Path, lab: str, students: list[str] | None = None, jobs: int | None = None,
+def grade(course_dir: Path, lab: str, students: list[str] | None = None, *, jobs: int | None = None,
           scheduler: str | None = None, progress: bool = False, client=None) -> list[StudentResult]:
     """Autograde `lab` for the given students (default: everyone under submitted/) and return their results.
 
     One lab of grade_labs; see there for `jobs`, `scheduler` and `client`.
     """
-    return grade_labs(course_dir, [lab], students, jobs, scheduler, progress, client)
+    return grade_labs(course_dir, [lab], students, jobs=jobs, scheduler=scheduler, progress=progress, client=client)
 
 
-def grade_labs(course_dir: Path, labs: list[str], students: list[str] | None = None, jobs: int | None = None,
+def grade_labs(course_dir: Path, labs: list[str], students: list[str] | None = None, *, jobs: int | None = None,
                scheduler: str | None = None, progress: bool = False, client=None) -> list[StudentResult]:
     """Autograde several labs at once and return the results, lab by lab, each lab's students sorted.
 
@@ -216,31 +188,51 @@ def grade_labs(course_dir: Path, labs: list[str], students: list[str] | None = N
     """
     os.environ["PATH"] = tool_env()["PATH"]  # nbgrader runs alembic by name
     roster = {lab: sorted(students or submitted_students(course_dir, lab)) for lab in labs}
-    results: dict[tuple[str, str], StudentResult] = {}
     with tempfile.TemporaryDirectory(prefix="autograd-labs-grade-") as scratch, ExitStack() as stack:
         gradings = {lab: Grading(course_dir, lab, Path(scratch) / lab) for lab in labs}
-        settings = {lab: execution_settings(grading.config) for lab, grading in gradings.items()}
-        if any(options["sandbox"] for options in settings.values()):
-            bwrap()  # warns here, once, when student code cannot be sandboxed
-        prepared: dict[tuple[str, str], Prepared] = {}
-        futures = {}
-        for lab, grading in gradings.items():
-            for student in roster[lab]:
-                outcome = grading.prepare(student)
-                if isinstance(outcome, StudentResult):
-                    results[lab, student] = outcome
-                    continue
-                prepared[lab, student] = outcome
-                # the cluster starts with the first notebook to execute, which runs while the rest are prepared
-                client = client or stack.enter_context(dask_client(jobs, scheduler))
-                futures[client.submit(execute_submission, student, lab, outcome.notebook, **settings[lab],
-                                      key=f"execute-{lab}-{student}", pure=False, retries=1)] = (lab, student)
-        bar = _progress(len(futures), labs, progress)
-        for future in as_completed(futures):
-            lab, student = futures[future]
-            results[lab, student] = _collect(gradings[lab], student, future, prepared[lab, student])
-            bar.update(1)
-        bar.close()
+
+        def cluster():  # started with the first notebook to execute, which runs while the rest are prepared
+            nonlocal client
+            client = client or stack.enter_context(dask_client(jobs, scheduler))
+            return client
+
+        results = execute_and_record(gradings, roster, cluster, progress)
+    return write_ledger(course_dir, labs, roster, results)
+
+
+def execute_and_record(gradings: dict[str, Grading], roster: dict[str, list[str]], cluster,
+                       progress: bool) -> dict[tuple[str, str], StudentResult]:
+    """Prepare each student's notebook, send it to Dask (`cluster()` gives the client), record each as it returns.
+
+    Returns {(lab, student): result}, including the students whose notebook could not be prepared.
+    """
+    settings = {lab: execution_settings(grading.config) for lab, grading in gradings.items()}
+    if any(options["sandbox"] for options in settings.values()):
+        bwrap()  # warns here, once, when student code cannot be sandboxed
+    results: dict[tuple[str, str], StudentResult] = {}
+    prepared: dict[tuple[str, str], Prepared] = {}
+    futures = {}
+    for lab, grading in gradings.items():
+        for student in roster[lab]:
+            outcome = grading.prepare(student)
+            if isinstance(outcome, StudentResult):
+                results[lab, student] = outcome
+                continue
+            prepared[lab, student] = outcome
+            futures[cluster().submit(execute_submission, student, lab, outcome.notebook, **settings[lab],
+                                     key=f"execute-{lab}-{student}", pure=False, retries=1)] = (lab, student)
+    bar = _progress(len(futures), list(gradings), progress)
+    for future in as_completed(futures):
+        lab, student = futures[future]
+        results[lab, student] = result_of(gradings[lab], student, future, prepared[lab, student])
+        bar.update(1)
+    bar.close()
+    return results
+
+
+def write_ledger(course_dir: Path, labs: list[str], roster: dict[str, list[str]],
+                 results: dict[tuple[str, str], StudentResult]) -> list[StudentResult]:
+    """Add collect's notes, keep each lab's statuses in its ledger, and return the results lab by lab."""
     ordered = []
     for lab in labs:
         notes = read_notes(course_dir, lab)
@@ -257,7 +249,7 @@ def with_note(result: StudentResult, note: str | None) -> StudentResult:
     return dataclasses.replace(result, message=f"{result.message} | {note}" if result.message else note)
 
 
-def _collect(grading: Grading, student: str, future, prepared: Prepared) -> StudentResult:
+def result_of(grading: Grading, student: str, future, prepared: Prepared) -> StudentResult:
     """Turn a finished Dask future into the student's result."""
     from distributed import KilledWorker
 
@@ -265,10 +257,11 @@ def _collect(grading: Grading, student: str, future, prepared: Prepared) -> Stud
         execution = future.result()
     except KilledWorker:
         return grading.result(student, Status.WORKER_DIED, message=(
-            f"{student}: the worker executing {grading.where(student)} died twice (killed or out of memory)"))
+            f"{student}: the worker executing {grading.submission_label(student)} died twice "
+            "(killed or out of memory)"))
     except Exception as error:  # noqa: BLE001 - an infrastructure error costs this student alone
         return grading.result(student, Status.FAILED, message=f"{student}: {type(error).__name__}: {error}")
-    return grading.record(execution, prepared)
+    return grading.record_execution(execution, prepared)
 
 
 def _progress(total: int, labs: list[str], enabled: bool):

@@ -61,7 +61,7 @@ def replay_config(config: Config, executed_dir: Path, submitted_dir: Path) -> Co
     return replay
 
 
-def record(config: Config, executed_dir: Path, submitted_dir: Path, lab: str, student: str) -> dict:
+def autograde_replayed(config: Config, lab: str, student: str, *, executed_dir: Path, submitted_dir: Path) -> dict:
     """Run nbgrader's autograde for one student, replaying the worker's execution; return nbgrader's result.
 
     The result is nbgrader's capture_log dict: `success`, and `error` / `log` when it failed.

@@ -27,5 +27,6 @@ def dask_client(jobs: int | None = None, scheduler: str | None = None) -> Iterat
     with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
         # preload: each worker imports the executor (nbgrader, nbclient) while it starts, not in its first task
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                          silence_logs=40, preload=["autograd_labs.execute"]) as cluster, Client(cluster) as client:
+                          silence_logs=40, preload=["autograd_labs.grading.worker.execute"]) as cluster, \
+                Client(cluster) as client:
             yield client

@@ -1,13 +1,14 @@
 """The warm-kernel template: a process that imported what the labs import once, and forks a kernel per student.
 
-It runs inside the sandbox (`python -m autograd_labs.warm_template SOCKET`, started by autograd_labs.warm)
-and listens on a Unix socket. For each connection it forks a *keeper*, which gives the kernel its own user,
-mount, network, process and IPC namespaces, then forks the kernel itself: process 1 of its own process
-namespace, so every process it leaves behind dies with it. Before any student code runs, the kernel gets a fresh
-private /tmp, sees only its own scratch folder (the template's other folders are hidden under empty tmpfs),
-gets its memory and file-size limits, loses every capability, gets the environment it was handed and nothing
-else, and becomes a fresh IPython kernel on its own connection file. Nothing a student does reaches the
-template: each kernel is a copy, and the template runs no tensor operation, no thread and no event loop.
+It runs inside the sandbox (`python -m autograd_labs.grading.worker.warm_template SOCKET`, started by the worker's
+autograd_labs.grading.worker.warm) and listens on a Unix socket. For each connection it forks a *keeper*, which
+gives the kernel its own user, mount, network, process and IPC namespaces and forks the namespace's init (process
+1), which starts the kernel as process 2 and exits with it, so every process the kernel leaves behind dies with
+it. Before any student code runs, the kernel gets a fresh private /tmp and /dev/shm, sees only its own scratch
+folder (the template's other folders are hidden under empty tmpfs), gets its memory and file-size limits, loses
+every capability, gets the environment it was handed and nothing else, and becomes a fresh IPython kernel on its
+own connection file. Nothing a student does reaches the template: each kernel is a copy, and the template runs no
+tensor operation, no thread and no event loop.
 
 One connection per kernel, JSON lines:
   worker -> template   {"argv": [...], "env": {...}, "cwd": SCRATCH, "hide": [FOLDER...], "data_mb": N,
