@@ -45,11 +45,17 @@ def settings(config: Config) -> AutogradLabs:
 
 
 def load_course_config(course_dir: Path) -> Config:
-    """Return the course's nbgrader configuration, rooted at course_dir."""
+    """Return the course's nbgrader configuration, rooted at course_dir.
+
+    Raises NbgraderError, naming the file, when nbgrader_config.py cannot be loaded.
+    """
     course_dir = Path(course_dir).resolve()
     config = Config()
     if (course_dir / CONFIG_FILE).is_file():
-        config = PyFileConfigLoader(CONFIG_FILE, path=str(course_dir)).load_config()
+        try:
+            config = PyFileConfigLoader(CONFIG_FILE, path=str(course_dir)).load_config()
+        except Exception as error:  # noqa: BLE001 - any error in the course's own Python file
+            raise NbgraderError(f"cannot load {course_dir / CONFIG_FILE}: {type(error).__name__}: {error}") from error
     config.CourseDirectory.root = str(course_dir)
     return config
 

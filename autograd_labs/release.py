@@ -1,17 +1,28 @@
 """The `release` verb: generate the student versions of labs with nbgrader's generate_assignment."""
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from autograd_labs.course import REPO_ROOT, check_nbgrader, lab_names, new_course
+from nbgrader.apps import NbGraderAPI
+
+from autograd_labs.course import REPO_ROOT, NbgraderError, lab_names, load_course_config, new_course, tool_env
 
 
 def generate(course_dir: Path, labs: list[str]) -> None:
-    """Run generate_assignment for each lab inside course_dir (creating its gradebook entries)."""
+    """Run nbgrader's generate_assignment for each lab inside course_dir (creating its gradebook entries).
+
+    It runs in this process, through nbgrader's API, so the labs share one start of nbgrader.
+    """
+    os.environ["PATH"] = tool_env()["PATH"]  # nbgrader runs alembic by name
+    api = NbGraderAPI(config=load_course_config(course_dir))
     for lab in labs:
-        check_nbgrader(["generate_assignment", lab, "--force"], course_dir)
+        outcome = api.generate_assignment(lab, force=True, create=True)
+        if not outcome["success"]:
+            log = (outcome.get("error") or "") + (outcome.get("log") or "")
+            raise NbgraderError(f"nbgrader generate_assignment {lab} failed in {course_dir}:\n{log.strip()[-3000:]}")
 
 
 def copy_release(course_dir: Path, labs: list[str], output: Path) -> None:

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from autograd_labs.course import new_course
+from autograd_labs.course import new_course, tool_env
 from autograd_labs.release import generate
 from autograd_labs.testing import LABS
-from autograd_labs.testing.class_run import ClassRun, grade_class
+from autograd_labs.testing.class_run import ClassRun
 from autograd_labs.testing.offline import seed_torch_home
 
 
@@ -66,7 +68,35 @@ def course(tmp_path_factory) -> Path:
     return course_dir
 
 
+@pytest.fixture(scope="session", autouse=True)
+def class_run_in_background(request, tmp_path_factory):
+    """Start grading the shared class as the session begins, in a process of its own, when a test will need it.
+
+    The other tests run meanwhile; many of them leave a core idle, which the class's grading fills.
+    """
+    if not any("class_run" in item.fixturenames for item in request.session.items):
+        yield None
+        return
+    for environment in ("torch_home", "strict_python3_kernel"):  # the grading process inherits what they set
+        request.getfixturevalue(environment)
+    course = request.getfixturevalue("course")
+    folder = tmp_path_factory.mktemp("class")
+    log = (folder / "grading.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "autograd_labs.testing.class_run", str(course),
+                                str(folder / "course"), str(folder / "run.pickle"), *LABS],
+                               env=tool_env(), stdout=log, stderr=subprocess.STDOUT)
+    yield process, folder
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    log.close()
+
+
 @pytest.fixture(scope="session")
-def class_run(course, tmp_path_factory) -> ClassRun:
+def class_run(class_run_in_background) -> ClassRun:
     """The class every catalogue, round-trip and blank-release test judges, graded once in one Dask run."""
-    return grade_class(course, tmp_path_factory.mktemp("class") / "course", LABS)
+    process, folder = class_run_in_background
+    if process.wait() != 0:
+        log = (folder / "grading.log").read_text(errors="replace")
+        pytest.fail(f"grading the shared class failed (exit {process.returncode}):\n{log[-5000:]}")
+    return pickle.loads((folder / "run.pickle").read_bytes())

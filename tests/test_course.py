@@ -1,7 +1,9 @@
 """Paths and the gradebook address come from nbgrader's CourseDirectory, so a course's own settings are honoured."""
 from __future__ import annotations
 
-from autograd_labs.course import db_url, load_course_config, notebook_path, submitted_students, tool_env
+import pytest
+
+from autograd_labs.course import NbgraderError, db_url, load_course_config, notebook_path, submitted_students, tool_env
 
 
 def test_a_course_with_its_own_folder_names_and_structure(tmp_path):
@@ -30,3 +32,10 @@ def test_the_tools_path_is_put_first_once(monkeypatch):
     first = tool_env()["PATH"]
     monkeypatch.setenv("PATH", first)
     assert tool_env()["PATH"] == first and first.endswith(":/usr/bin:/bin")
+
+
+def test_a_broken_course_config_is_one_clear_error(tmp_path):
+    """A course whose nbgrader_config.py does not run stops with an error that names the file."""
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.Execute.timeout = (\n")
+    with pytest.raises(NbgraderError, match=str(tmp_path / "nbgrader_config.py")):
+        load_course_config(tmp_path)

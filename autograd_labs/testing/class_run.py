@@ -8,7 +8,9 @@ to the end and starts the cluster, and each worker's warm-kernel template, once.
 """
 from __future__ import annotations
 
+import pickle
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,3 +74,17 @@ def grade_class(generated_course: Path, folder: Path, labs: list[str]) -> ClassR
             submit(course_dir, student, lab, nbformat.from_dict(nb))
     results = {(r.lab, r.student): r for r in grade_labs(course_dir, labs)}
     return ClassRun(course_dir, results, wrong, right)
+
+
+def main(argv: list[str]) -> None:
+    """`python -m autograd_labs.testing.class_run GENERATED_COURSE FOLDER RESULT_FILE LAB...`: grade the class into
+    FOLDER and pickle the ClassRun to RESULT_FILE (the test session starts this as it begins, in the background)."""
+    generated, folder, result_file, *labs = argv
+    run = grade_class(Path(generated), Path(folder), labs)
+    Path(result_file).write_bytes(pickle.dumps(run))
+
+
+if __name__ == "__main__":
+    from autograd_labs.testing import class_run  # pickle the ClassRun of the importable module, not of __main__
+
+    class_run.main(sys.argv[1:])
