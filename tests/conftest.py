@@ -68,6 +68,11 @@ def course(tmp_path_factory) -> Path:
     return course_dir
 
 
+def pytest_collection_modifyitems(items):
+    """Run the tests that judge the shared class last: every other test runs while the class is being graded."""
+    items.sort(key=lambda item: "class_run" in getattr(item, "fixturenames", ()))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def class_run_in_background(request, tmp_path_factory):
     """Start grading the shared class as the session begins, in a process of its own, when a test will need it.

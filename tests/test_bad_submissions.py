@@ -76,19 +76,21 @@ def build_cases(course_dir):
     }
 
 
-@pytest.fixture(scope="module", params=[1, 2], ids=["one job", "two jobs"])
+@pytest.fixture(scope="module", params=[(1, False), (2, True)], ids=["one job, cold kernels", "two jobs, warm kernels"])
 def graded_class(request, tmp_path_factory):
-    """The class of cases, graded with one job and with two; returns (course, cases, results, digest before)."""
+    """The class of cases, graded with one job on cold kernels and with two on warm ones; returns (course, cases,
+    results, digest before)."""
+    jobs, warm = request.param
     course_dir = new_course(tmp_path_factory.mktemp("bad"), labs=[LAB])
     with open(course_dir / "nbgrader_config.py", "a") as config:  # the infinite loop stops sooner; no cell needs more
-        config.write(f"\nc.Execute.timeout = {CELL_SECONDS}\n")
+        config.write(f"\nc.Execute.timeout = {CELL_SECONDS}\nc.AutogradLabs.warm_kernels = {warm}\n")
     generate(course_dir, [LAB])
     cases = build_cases(course_dir)
     for student, (content, _, _) in cases.items():
         submit(course_dir, student, LAB, content)
     (course_dir / "submitted" / "nothing_submitted" / LAB).mkdir(parents=True)
     before = tree_digest(course_dir / "submitted")
-    results = {r.student: r for r in grade(course_dir, LAB, jobs=request.param)}
+    results = {r.student: r for r in grade(course_dir, LAB, jobs=jobs)}
     return course_dir, cases, results, before
 
 

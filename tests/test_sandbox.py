@@ -67,10 +67,12 @@ def listener():
         yield server
 
 
-@pytest.fixture(scope="module")
-def attacked_class(tmp_path_factory, listener):
+@pytest.fixture(scope="module", params=[True, False], ids=["warm kernels", "cold kernels"])
+def attacked_class(request, tmp_path_factory, listener):
     """A class with a bystander, an honest student and one attacker per attack, graded with two jobs."""
     course_dir = new_course(tmp_path_factory.mktemp("sandbox"), labs=[LAB])
+    with open(course_dir / "nbgrader_config.py", "a") as config:
+        config.write(f"\nc.AutogradLabs.warm_kernels = {request.param}\n")
     generate(course_dir, [LAB])
     source, release = read_notebook(course_dir, "source", LAB), read_notebook(course_dir, "release", LAB)
     solved = with_solutions(release, source, [e.grade_id for e in exercises(source)])
