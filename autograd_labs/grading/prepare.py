@@ -75,7 +75,7 @@ def realign(submitted, release) -> int:
         elif tag == "replace":
             candidates = [submitted.cells[j] for j in range(j1, j2) if submitted.cells[j].cell_type == "code"]
             for release_cell in release.cells[i1:i2]:
-                if not release_cell.metadata.get("nbgrader", {}).get("solution") or not candidates:
+                if not nbgrader_meta(release_cell).get("solution") or not candidates:
                     continue
                 wanted = set(defined_names(release_cell.source, assignments=True))
                 cell = next((c for c in candidates if wanted & set(defined_names(c.source, assignments=True))),
@@ -100,7 +100,7 @@ def repairs(submitted, sanitized) -> list[str]:
             found.append(f"the deleted cell {grade_id} was restored from the gradebook")
         elif original.cell_type != cell.cell_type:
             found.append(f"{grade_id} was turned back into a {cell.cell_type} cell")
-        elif cell.metadata["nbgrader"].get("locked") and edited(original):
+        elif nbgrader_meta(cell).get("locked") and edited(original):
             found.append(f"the edited cell {grade_id} was restored from the gradebook")
     return found
 
