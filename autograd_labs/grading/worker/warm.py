@@ -11,7 +11,6 @@ and the reason is said once.
 from __future__ import annotations
 
 import atexit
-import logging
 import os
 import select
 import shutil
@@ -30,8 +29,6 @@ from jupyter_client.provisioning import LocalProvisioner
 
 from autograd_labs.grading.worker.sandbox import PACKAGE_DIR, bwrap, system_binds, torch_home
 from autograd_labs.grading.worker.warm_template import Channel
-
-log = logging.getLogger(__name__)
 
 TEMPLATE_START_SECONDS = 180
 FORK_SECONDS = 30
