@@ -36,8 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = verbs.add_parser("export", parents=[course], help="grades CSV: one row per student per lab, with status")
     export.add_argument("--output", type=Path, default=Path("grades.csv"), help="CSV file (default: grades.csv)")
 
-    verbs.add_parser("sync-checks", parents=[course],
-                     help="copy autograd_labs/checks.py into each source notebook's checks cell")
+    sync = verbs.add_parser("sync-checks", parents=[course],
+                            help="copy autograd_labs/checks.py into each source notebook's checks cell")
+    sync.add_argument("labs", nargs="*", help="labs to bring in step (all labs by default)")
     verbs.add_parser("grade-example", parents=[course],
                      help="grade the bundled example class in build/example-course (make grade)")
     verbs.add_parser("write-examples", parents=[course],
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.verb == "sync-checks":
         from autograd_labs.sync_checks import sync_checks
 
-        for lab in sync_checks(args.course_dir):
+        for lab in sync_checks(args.course_dir, args.labs or None):
             print(f"updated the checks cell of source/{lab}")
     elif args.verb == "grade-example":
         from autograd_labs.example_class import print_example_class

@@ -1,8 +1,9 @@
-"""Keep each lab's shared checks in step: the "checks" cell and the hidden-check count in every test cell.
+"""Keep each lab's shared checks in step: the "checks" cell and the check counts in every test cell.
 
-The "checks" cell must be identical to autograd_labs/checks.py, the one source of the shared checks. Each test
-cell with hidden tests ends its visible part with `visible_checks_passed(N)`, N being the number of checks
-between `### BEGIN HIDDEN TESTS` and `### END HIDDEN TESTS`; `sync-checks` writes that line, so N never drifts.
+The "checks" cell must be identical to autograd_labs/checks.py, the one source of the shared checks. A test cell
+opens with `checks = Checks(points=P, visible=V, hidden=H)`: P is the cell's points, V its `with checks(...)`
+blocks outside the hidden region and H those between `### BEGIN HIDDEN TESTS` and `### END HIDDEN TESTS`.
+`sync-checks` writes that line, so the counts never drift.
 """
 from __future__ import annotations
 
@@ -18,41 +19,32 @@ from autograd_labs.exercises import nbgrader_meta
 CHECKS_GRADE_ID = "checks"
 CHECKS_MODULE = Path(__file__).with_name("checks.py")
 HIDDEN = re.compile(r"^### BEGIN HIDDEN TESTS\n(?P<hidden>.*?)^### END HIDDEN TESTS", re.S | re.M)
-ANNOUNCEMENT = re.compile(r"^visible_checks_passed\(\d+\)\n", re.M)
+CHECKS_LINE = re.compile(r"^checks = Checks\(.*\)$", re.M)
 
 
-def counts_as_check(node, helpers: set[str]) -> bool:
-    """Return whether a statement checks something: an assert, or a call to a check_* or the cell's own helper."""
-    for inner in ast.walk(node):
-        if isinstance(inner, ast.Assert):
-            return True
-        if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and (
-                inner.func.id.startswith("check") or inner.func.id in helpers):
-            return True
-    return False
-
-
-def hidden_check_count(test_source: str) -> int | None:
-    """Return how many top-level statements of a test cell's hidden region check something (None: no region)."""
-    match = HIDDEN.search(test_source)
-    if match is None:
-        return None
+def check_blocks(code: str) -> int:
+    """Return how many top-level `with checks(...)` blocks the code holds (0 when it does not parse)."""
     try:
-        body = ast.parse(match.group("hidden")).body
-        helpers = {node.name for node in ast.parse(test_source).body if isinstance(node, ast.FunctionDef)}
-    except SyntaxError:  # a region that is not a whole block of its own cannot be counted
-        return None
-    return sum(counts_as_check(node, helpers) for node in body if not isinstance(node, ast.FunctionDef | ast.ClassDef))
+        body = ast.parse(code).body
+    except SyntaxError:
+        return 0
+    return sum(isinstance(node, ast.With) and any(
+        isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Name)
+        and item.context_expr.func.id == "checks" for item in node.items) for node in body)
 
 
-def announced(test_source: str) -> str:
-    """Return the test cell with `visible_checks_passed(N)` right before its hidden region, N counted."""
-    count = hidden_check_count(test_source)
-    if count is None:
-        return test_source
-    without = ANNOUNCEMENT.sub("", test_source)
-    start = HIDDEN.search(without).start()
-    return f"{without[:start]}visible_checks_passed({count})\n{without[start:]}"
+def checks_line(test_source: str, points) -> str:
+    """Return the `checks = Checks(...)` line a test cell must open with, its counts taken from the cell."""
+    match = HIDDEN.search(test_source)
+    hidden = match.group("hidden") if match else ""
+    visible = HIDDEN.sub("", test_source)
+    return (f"checks = Checks(points={float(points):g}, visible={check_blocks(visible)}, "
+            f"hidden={check_blocks(hidden)})")
+
+
+def announced(test_source: str, points=0) -> str:
+    """Return the test cell with its `checks = Checks(...)` line written from its points and its blocks."""
+    return CHECKS_LINE.sub(lambda _: checks_line(test_source, points), test_source, count=1)
 
 
 def checking_cells(nb):
@@ -76,19 +68,21 @@ def in_step(nb) -> bool:
     """Return whether a notebook's checks cell matches checks.py and every test cell announces its hidden count."""
     cell = checks_cell(nb)
     return (cell is not None and cell.source.strip() == checks_cell_source().strip()
-            and all(c.source == announced(c.source) for c in checking_cells(nb)))
+            and all(c.source == announced(c.source, nbgrader_meta(c).get("points", 0)) for c in checking_cells(nb)))
 
 
-def stale_labs(root: Path = REPO_ROOT) -> list[str]:
-    """Return the labs whose checks cell is missing or differs from checks.py, or whose counts are wrong."""
-    return [lab for lab in lab_names(root)
+def stale_labs(root: Path = REPO_ROOT, labs: list[str] | None = None) -> list[str]:
+    """Return the labs (of `labs`, or all) whose checks cell is missing or differs from checks.py, or whose counts
+    are wrong."""
+    return [lab for lab in labs or lab_names(root)
             if not in_step(nbformat.read(notebook_path(root, "source", lab), as_version=4))]
 
 
-def sync_checks(root: Path = REPO_ROOT) -> list[str]:
-    """Rewrite the checks cell and the hidden-check counts of every source notebook; return the labs changed."""
+def sync_checks(root: Path = REPO_ROOT, labs: list[str] | None = None) -> list[str]:
+    """Rewrite the checks cell and the check counts of each source notebook (of `labs`, or every lab); return the
+    labs changed."""
     changed = []
-    for lab in lab_names(root):
+    for lab in labs or lab_names(root):
         path = notebook_path(root, "source", lab)
         nb = nbformat.read(path, as_version=4)
         if in_step(nb):
@@ -97,7 +91,7 @@ def sync_checks(root: Path = REPO_ROOT) -> list[str]:
         if cell is not None:
             cell.source = checks_cell_source().strip()
         for test in checking_cells(nb):
-            test.source = announced(test.source)
+            test.source = announced(test.source, nbgrader_meta(test).get("points", 0))
         nbformat.write(nb, path)
         changed.append(lab)
     return changed

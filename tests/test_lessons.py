@@ -40,3 +40,14 @@ def test_a_changed_output_fails(tmp_path):
     nbformat.write(nb, changed)
     result = run_nbval(changed, "--nbval", "--nbval-sanitize-with", str(SANITIZE))
     assert result.returncode == 1, result.stdout[-3000:]
+
+
+def test_every_lesson_opens_with_the_labs_colab_badge():
+    """Each lesson opens, as its lab does, with an "Open in Colab" badge, pointing at the lesson itself."""
+    for lesson in LESSONS:
+        release = nbformat.read(REPO_ROOT / "release" / lesson.stem / lesson.name, as_version=4)
+        badge = release.cells[0].source
+        first = nbformat.read(lesson, as_version=4).cells[0]
+        expected = badge.replace(f"release/{lesson.stem}/{lesson.name}", f"notebooks/{lesson.name}")
+        assert expected != badge, f"release/{lesson.stem} does not open with its Colab badge"
+        assert (first.cell_type, first.source) == ("markdown", expected), f"{lesson.name} does not open with its badge"

@@ -6,7 +6,7 @@ import pytest
 
 from autograd_labs.course import REPO_ROOT, notebook_path
 from autograd_labs.exercises import exercises, nbgrader_meta
-from autograd_labs.sync_checks import checking_cells, checks_cell, checks_cell_source, hidden_check_count, stale_labs
+from autograd_labs.sync_checks import HIDDEN, check_blocks, checking_cells, checks_cell, checks_cell_source, stale_labs
 from autograd_labs.testing import LABS
 
 
@@ -76,30 +76,35 @@ def test_lint_catches_broken_metadata():
 
 
 def test_checks_cells_match_the_shared_module():
-    """Each lab's checks cell is a copy of autograd_labs/checks.py and its hidden counts are right (`make release`)."""
-    assert stale_labs(REPO_ROOT) == []
+    """Each lab's checks cell is a copy of autograd_labs/checks.py and its counts are right (`make release`)."""
+    assert stale_labs(REPO_ROOT, LABS) == []
 
 
 @pytest.mark.parametrize("lab", LABS)
-def test_every_test_cell_announces_its_hidden_checks(lab):
-    """After its visible checks pass, each test cell says how many hidden checks grading adds (at least one)."""
+def test_every_test_cell_gives_credit_per_check(lab):
+    """Each test cell counts its checks (one hidden at least), ends with `checks.result()`, and holds no check
+    outside a `with checks(...)` block that could cost the whole exercise."""
     nb = nbformat.read(notebook_path(REPO_ROOT, "source", lab), as_version=4)
     for cell in checking_cells(nb):
-        count = hidden_check_count(cell.source)
-        assert count, f"{nbgrader_meta(cell)['grade_id']}: no countable hidden checks"
-        assert f"visible_checks_passed({count})\n### BEGIN HIDDEN TESTS" in cell.source
+        grade_id = nbgrader_meta(cell)["grade_id"]
+        hidden = HIDDEN.search(cell.source)
+        assert hidden and check_blocks(hidden.group("hidden")) >= 1, f"{grade_id}: no hidden check"
+        assert "checks = Checks(points=" in cell.source, f"{grade_id}: no Checks line"
+        assert cell.source.rstrip().endswith("checks.result()"), f"{grade_id}: does not end with checks.result()"
+        assert "visible_checks_passed" not in cell.source, f"{grade_id}: still announces checks the old way"
 
 
-def test_a_wrong_hidden_count_is_stale(tmp_path):
-    """stale_labs notices a test cell whose announced count no longer matches its hidden checks."""
+def test_a_wrong_check_count_is_stale(tmp_path):
+    """stale_labs notices a test cell whose counts no longer match its checks."""
     lab = LABS[0]
     nb = nbformat.read(notebook_path(REPO_ROOT, "source", lab), as_version=4)
     test = checking_cells(nb)[0]
-    test.source = test.source.replace("### END HIDDEN TESTS", "assert True\n### END HIDDEN TESTS")
+    one_more = 'with checks("one more"):\n    pass\n### END HIDDEN TESTS'
+    test.source = test.source.replace("### END HIDDEN TESTS", one_more)
     path = notebook_path(tmp_path, "source", lab)
     path.parent.mkdir(parents=True)
     nbformat.write(nb, path)
-    assert stale_labs(tmp_path) == [lab]
+    assert stale_labs(tmp_path, [lab]) == [lab]
 
 
 def test_an_edited_checks_cell_is_stale(tmp_path):
@@ -110,4 +115,4 @@ def test_an_edited_checks_cell_is_stale(tmp_path):
     path = notebook_path(tmp_path, "source", lab)
     path.parent.mkdir(parents=True)
     nbformat.write(nb, path)
-    assert stale_labs(tmp_path) == [lab]
+    assert stale_labs(tmp_path, [lab]) == [lab]

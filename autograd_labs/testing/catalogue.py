@@ -1,9 +1,10 @@
 """Catalogues of other answers to the labs' exercises: wrong ones that must lose points, right ones that must not.
 
 tests/wrong_answers/<lab>.json and tests/right_answers/<lab>.json each map an exercise's grade_id to
-{short name: the whole solution cell as a student might write it}. The tests and `make mutants` read them here,
-check that they still match their lab, and turn each entry into a submission: the lab's full solution with that
-one cell replaced.
+{short name: the whole solution cell as a student might write it}. A wrong answer that is partly right is written
+{"cell": the solution cell, "points": the exercise's exact score}, so partial credit is checked to the point.
+The tests and `make mutants` read them here, check that they still match their lab, and turn each entry into a
+submission: the lab's full solution with that one cell replaced.
 """
 from __future__ import annotations
 
@@ -51,6 +52,16 @@ def load_all(kind: str, root: Path = REPO_ROOT) -> dict[str, dict[str, dict[str,
     return {path.stem: load(path) for path in catalogue_paths(kind, root)}
 
 
+def answer_cell(entry) -> str:
+    """Return a catalogue entry's solution cell (an entry is the cell, or {"cell": ..., "points": ...})."""
+    return entry["cell"] if isinstance(entry, dict) else entry
+
+
+def expected_points(entry) -> float | None:
+    """Return the exact score a catalogue entry must earn on its exercise, or None when only its side matters."""
+    return float(entry["points"]) if isinstance(entry, dict) else None
+
+
 def exercise_ids(lab: str, root: Path = REPO_ROOT) -> list[str]:
     """Return the grade_ids of the lab's exercises (its solution cells), in notebook order."""
     return [e.grade_id for e in exercises(nbformat.read(notebook_path(root, "source", lab), as_version=4))]
@@ -63,9 +74,12 @@ def problems(lab: str, catalogue: dict, root: Path = REPO_ROOT) -> list[str]:
     ids = set(exercise_ids(lab, root))
     found = [f"{grade_id} is not an exercise of {lab}" for grade_id in catalogue if grade_id not in ids]
     for grade_id, entries in catalogue.items():
-        for name, code in entries.items():
+        for name, entry in entries.items():
+            if isinstance(entry, dict) and set(entry) != {"cell", "points"}:
+                found.append(f"{grade_id} / {name}: a partial answer holds exactly a cell and its points")
+                continue
             try:
-                compile(code, f"{lab}:{grade_id}:{name}", "exec")
+                compile(answer_cell(entry), f"{lab}:{grade_id}:{name}", "exec")
             except SyntaxError as error:
                 found.append(f"{grade_id} / {name}: {error}")
     return found
@@ -83,6 +97,8 @@ class Entry:
     grade_id: str
     name: str
     notebook: nbformat.NotebookNode
+    points: float | None = None  # the exact score the answer must earn on its exercise, when the catalogue says
+    max_points: float = 0.0  # the exercise's maximum
 
 
 def submissions(course_dir: Path, lab: str, catalogue: dict, prefix: str) -> dict[str, Entry]:
@@ -93,10 +109,12 @@ def submissions(course_dir: Path, lab: str, catalogue: dict, prefix: str) -> dic
     source = nbformat.read(notebook_path(course_dir, "source", lab), as_version=4)
     release = nbformat.read(notebook_path(course_dir, "release", lab), as_version=4)
     solved = with_solutions(release, source, [e.grade_id for e in exercises(source)])
+    maximum = {e.grade_id: e.points for e in exercises(source)}
     built = {}
     for grade_id, entries in catalogue.items():
-        for number, (name, code) in enumerate(entries.items()):
+        for number, (name, entry) in enumerate(entries.items()):
             nb = copy.deepcopy(solved)
-            next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == grade_id).source = code
-            built[f"{prefix}_{grade_id}_{number}"] = Entry(grade_id, name, nb)
+            next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == grade_id).source = answer_cell(entry)
+            built[f"{prefix}_{grade_id}_{number}"] = Entry(grade_id, name, nb, expected_points(entry),
+                                                           maximum.get(grade_id, 0.0))
     return built
