@@ -4,7 +4,9 @@ From a learning platform's zip download (nbgrader zip_collect, with the file-nam
 nbgrader_config.py as FileNameCollectorPlugin.named_regexp), or from the JupyterHub exchange (nbgrader collect,
 where the newest submission counts). A zip holding two notebooks of one student for the lab (a resubmission)
 would stop nbgrader's zip_collect for the whole class; here the newest one counts (the zip entry's time, then
-its position in the archive), the choice is recorded for the student's row, and the original zip is kept.
+its position in the archive), the choice is recorded for the student's row, and the original zip is kept. A
+notebook of another lab in the same download (its file id names that lab) is left out and said so, so it never
+displaces this lab's notebook.
 """
 from __future__ import annotations
 
@@ -36,14 +38,34 @@ def entry_time(entry: zipfile.ZipInfo) -> datetime.datetime:
     return datetime.datetime(*entry.date_time)
 
 
-def resubmissions(archive: Path, pattern: str) -> list[Resubmission]:
-    """Return the students with more than one notebook in the archive (entries matching the pattern)."""
+def read_download(archive: Path, pattern: str, lab: str):
+    """Return ({student: [(position, entry)] of this lab's notebooks}, [(student, file name)] of other labs').
+
+    An entry belongs to another lab when the pattern has a `file_id` group and it names something else than `lab`.
+    """
     by_student: dict[str, list[tuple[int, zipfile.ZipInfo]]] = {}
+    elsewhere: list[tuple[str, str]] = []
     with zipfile.ZipFile(archive) as download:
         for position, entry in enumerate(download.infolist()):
             match = re.match(pattern, "/" + entry.filename)  # nbgrader matches paths below its archive folder
-            if match and not entry.is_dir():
+            if not match or entry.is_dir():
+                continue
+            file_id = match.groupdict().get("file_id")
+            if file_id is not None and Path(file_id).stem != lab:
+                elsewhere.append((match.group("student_id"), Path(entry.filename).name))
+            else:
                 by_student.setdefault(match.group("student_id"), []).append((position, entry))
+    return by_student, elsewhere
+
+
+def other_labs(archive: Path, pattern: str, lab: str) -> list[tuple[str, str]]:
+    """Return (student, file name) for each notebook in the archive that belongs to another lab than `lab`."""
+    return read_download(archive, pattern, lab)[1]
+
+
+def resubmissions(archive: Path, pattern: str, lab: str) -> list[Resubmission]:
+    """Return the students with more than one notebook for `lab` in the archive (entries matching the pattern)."""
+    by_student, _ = read_download(archive, pattern, lab)
     found = []
     for student, entries in sorted(by_student.items()):
         if len(entries) > 1:
@@ -77,13 +99,18 @@ def collect_zip(course_dir: Path, lab: str, archive: Path) -> tuple[list[str], l
     original.mkdir(parents=True, exist_ok=True)
     shutil.copy2(archive, original / archive.name)
     pattern = load_course_config(course_dir).FileNameCollectorPlugin.get("named_regexp", r"(?P<student_id>.+)")
-    repeats = resubmissions(archive, pattern)
+    repeats = resubmissions(archive, pattern, lab)
+    misplaced = other_labs(archive, pattern, lab)
     target = downloaded / "archive"
     target.mkdir(parents=True, exist_ok=True)
-    without_entries(archive, target / archive.name, {name for r in repeats for name in r.ignored})
+    without_entries(archive, target / archive.name,
+                    {name for r in repeats for name in r.ignored} | {name for _, name in misplaced})
     check_nbgrader(["zip_collect", lab, "--force"], course_dir)
     kept_in = str((original / archive.name).relative_to(course_dir))
     notes = {r.student: r.note(kept_in) for r in repeats}
+    for student, name in misplaced:
+        other = f"{name} is another lab's notebook: not collected for {lab} (kept in {kept_in})"
+        notes[student] = f"{notes[student]}; {other}" if student in notes else f"{student}: {other}"
     write_notes(course_dir, lab, notes)
     return submitted_students(course_dir, lab), list(notes.values())
 

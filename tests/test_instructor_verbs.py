@@ -199,3 +199,22 @@ def test_collect_from_the_jupyterhub_exchange(tmp_path):
     students = collect_exchange(course_dir, LAB)
     assert len(students) == 1
     assert "MY CODE HERE" in notebook_path(course_dir, "submitted", LAB, students[0]).read_text()
+
+
+def test_another_labs_notebook_in_the_zip_does_not_displace_this_one(tmp_path):
+    """A student's notebook for another lab, newer, in the same download: this lab's notebook counts, and the
+    other is left out with a note that names it."""
+    course_dir = new_course(tmp_path / "course", labs=[LAB])
+    generate(course_dir, [LAB])
+    mine = notebook_path(course_dir, "release", LAB).read_bytes().replace(b"YOUR CODE", b"ADA'S CODE")
+    other_lab = "lab02_graph" if LAB != "lab02_graph" else "lab01_forward_backward"
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as download:
+        download.writestr(zipfile.ZipInfo(f"submissions/ada_1000_5000_{LAB}.ipynb", (2026, 11, 20, 9, 0, 0)), mine)
+        download.writestr(zipfile.ZipInfo(f"submissions/ada_1001_5001_{other_lab}.ipynb", (2026, 11, 22, 9, 0, 0)),
+                          b'{"another": "lab"}')
+    students, notes = collect_zip(course_dir, LAB, archive)
+    assert students == ["ada"]
+    assert notebook_path(course_dir, "submitted", LAB, "ada").read_bytes() == mine
+    assert notes == [f"ada: ada_1001_5001_{other_lab}.ipynb is another lab's notebook: not collected for {LAB} "
+                     f"(kept in downloaded/{LAB}/original/download.zip)"]

@@ -45,9 +45,18 @@ def test_release_starts_with_colab_badge(lab):
     first = nb.cells[0]
     assert first.cell_type == "markdown" and first.id == BADGE_CELL_ID
     config = PyFileConfigLoader(CONFIG_FILE, path=str(REPO_ROOT)).load_config()
-    repository = config.AddColabBadge.repository  # the one setting the link is built from
-    assert repository.startswith("https://github.com/")
-    assert colab_url(repository, "main", f"release/{lab}/{lab}.ipynb") in first.source
+    assert config.AddColabBadge.repository == "https://github.com/autograd-labs/autograd-labs"
+    expected = f"https://colab.research.google.com/github/autograd-labs/autograd-labs/blob/main/release/{lab}/{lab}.ipynb"
+    assert f"]({expected})" in first.source
+
+
+def test_colab_url_reads_any_spelling_of_a_github_address():
+    """A trailing slash or `.git` makes no difference; an address that is not GitHub's is refused, named."""
+    expected = "https://colab.research.google.com/github/ada/course/blob/dev/release/lab/lab.ipynb"
+    for repository in ["https://github.com/ada/course", "https://github.com/ada/course/", "https://github.com/ada/course.git"]:
+        assert colab_url(repository, "dev", "release/lab/lab.ipynb") == expected
+    with pytest.raises(ValueError, match="gitlab.com/ada/course"):
+        colab_url("https://gitlab.com/ada/course", "main", "release/lab/lab.ipynb")
 
 
 @pytest.mark.parametrize("lab", LABS)

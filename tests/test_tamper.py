@@ -11,7 +11,7 @@ import pytest
 
 from autograd_labs.exercises import exercises
 from autograd_labs.grading.worker.execute import execute_submission
-from autograd_labs.grading.worker.tamper import scan
+from autograd_labs.grading.worker.tamper import scan, scan_source
 from autograd_labs.results import Status
 from autograd_labs.sync_checks import checks_cell_source
 from autograd_labs.testing import LABS
@@ -101,3 +101,18 @@ def test_a_warning_in_a_test_cell_is_not_a_failure():
                                   guard=guard)
         scores[guard] = determine_grade(nbformat.reads(done.notebook, as_version=4).cells[-1])[0]
     assert scores == {True: 2, False: 0}
+
+
+MAGIC_CELLS = {
+    "a cell magic": "%%capture\ntorch.allclose = lambda *args, **kwargs: True\n",
+    "a line magic": "%time torch.allclose = lambda *args, **kwargs: True\n",
+    "a shell line first": "!echo hello\ntorch.allclose = lambda *args, **kwargs: True\n",
+    "a magic inside a magic": "%%time\n%time torch.allclose = lambda *args, **kwargs: True\n",
+}
+
+
+@pytest.mark.parametrize("cell", MAGIC_CELLS.values(), ids=MAGIC_CELLS)
+def test_the_scan_reads_cells_as_ipython_runs_them(cell):
+    """Magics and shell lines do not hide a rebinding from the scan: cells are read after IPython's transforms."""
+    assert any("rebinds torch.allclose" in finding for finding in scan_source(cell, set()))
+    assert scan_source(cell.replace("torch.allclose", "close_enough"), set()) == []

@@ -31,6 +31,7 @@ from autograd_labs.grading.worker.tamper import GUARD, RESTORE, protect_expressi
 from autograd_labs.grading.worker.warm import (
     WarmProvisioner,
     WarmUnavailable,
+    kernel_environment,
     shared_template,
     start_template,
     stop_template,
@@ -75,7 +76,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     launch_prefix = List(Unicode(), help="Command line the kernel's own command is appended to").tag(config=True)
     extra_env = Dict(help="Variables added to the kernel's environment").tag(config=True)
     warm = Bool(False, help="Fork the kernel from this process's warm template").tag(config=True)
-    scratch = Unicode(help="The kernel's private folder (a warm kernel sees no other)").tag(config=True)
+    scratch = Unicode(help="The kernel's private folder and home (a warm kernel sees no other)").tag(config=True)
     memory_mb = Int(4096, help="Data memory a warm kernel may use (MiB)").tag(config=True)
     file_mb = Int(64, help="Largest file a warm kernel may write (MiB)").tag(config=True)
     cgroup = Unicode(help="The pids cgroup a warm kernel joins, if any").tag(config=True)
@@ -88,7 +89,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self.warm and self.provisioner is None:
             self.kernel_id = self.kernel_id or str(uuid.uuid4())
             self.provisioner = WarmProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
-        kw["env"] = {**os.environ, **kw.get("env", {}), **self.extra_env}
+        # the allow-list, never the grader's own environment (which may hold a password or a token)
+        kw["env"] = kernel_environment(self.scratch, dict(self.extra_env))
         # what student code writes to the process's own stdout/stderr is not the grader's to see
         kw.setdefault("stdout", subprocess.DEVNULL)
         kw.setdefault("stderr", subprocess.DEVNULL)
@@ -216,11 +218,11 @@ def kernel_config(scratch: str, *, sandboxed: bool, warm: bool, intra_op_threads
     threads = str(intra_op_threads)
     settings = {"extra_env": {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
                               "NBGRADER_EXECUTION": "autograde"}}
-    if sandboxed:
-        settings.update(transport="ipc", ip=os.path.join(scratch, ".kernel"),
-                        connection_file=os.path.join(scratch, ".kernel.json"))
+    # Unix sockets in the scratch folder, sandbox or not: no TCP port is opened, so nothing travels unencrypted.
+    settings.update(transport="ipc", ip=os.path.join(scratch, ".kernel"),
+                    connection_file=os.path.join(scratch, ".kernel.json"), scratch=scratch)
     if warm:
-        settings.update(warm=True, scratch=scratch, memory_mb=memory_mb, file_mb=file_mb, cgroup=str(cgroup or ""))
+        settings.update(warm=True, memory_mb=memory_mb, file_mb=file_mb, cgroup=str(cgroup or ""))
     elif sandboxed:
         settings["extra_env"]["PYTHONPATH"] = launcher_env()["PYTHONPATH"]
         settings["launch_prefix"] = launch_command(scratch, [], memory_mb=memory_mb, file_mb=file_mb, cgroup=cgroup)

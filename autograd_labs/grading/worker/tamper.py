@@ -82,13 +82,33 @@ def suspicious_target(node, protected: set[str], top_level: bool) -> str:
     return ""
 
 
+def as_python(source: str) -> str:
+    """Return a cell as the kernel runs it: IPython's own input transformers turn magics and `!cmd` into calls."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(source)
+
+
+def magic_bodies(tree) -> list[str]:
+    """Return the code that the cell's magics run: a cell magic's body (`%%capture`), a line magic's argument."""
+    bodies = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args):
+            continue
+        last = node.args[-1]
+        if (node.func.attr in {"run_cell_magic", "run_line_magic"} and dotted(node.func.value) == "get_ipython()"
+                and isinstance(last, ast.Constant) and isinstance(last.value, str)):
+            bodies.append(last.value)
+    return bodies
+
+
 def scan_source(source: str, protected: set[str]) -> list[str]:
-    """Return, in words, what one cell's code rebinds that the tests rely on."""
+    """Return, in words, what one cell's code rebinds that the tests rely on, magics' code included."""
     try:
-        tree = ast.parse(source)
-    except SyntaxError:
+        tree = ast.parse(as_python(source))
+    except SyntaxError:  # the kernel cannot run it either
         return []
-    found = []
+    found = [finding for body in magic_bodies(tree) for finding in scan_source(body, protected)]
     for node in ast.walk(tree):
         targets = []
         if isinstance(node, ast.Assign):
