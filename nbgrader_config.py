@@ -35,3 +35,7 @@ c.FileNameCollectorPlugin.named_regexp = (
 
 # A submission whose graded cells were deleted gets them back from the gradebook (the grade report says so).
 c.OverwriteCells.add_missing_cells = True
+
+# Feedback pages show what student code displayed as text: its HTML is sanitized (a <script> or an onerror
+# attribute appears escaped) and its Javascript outputs are left out, so nothing a student wrote runs in them.
+c.HTMLExporter.sanitize_html = True

@@ -22,9 +22,11 @@ from autograd_labs.nbgrader_plugins import HideHiddenTests
 from autograd_labs.release import generate
 from autograd_labs.results import Status
 from autograd_labs.testing import LABS
-from autograd_labs.testing.notebooks import read_notebook, submit, tree_digest
+from autograd_labs.testing.notebooks import insert_cell, read_notebook, submit, tree_digest
 
 LAB = LABS[0]
+# What a student's cell may display: HTML that would run script in the page an instructor or student opens.
+HOSTILE_HTML = "<script>alert('from a student')</script><img src=x onerror=\"alert('from an image')\">"
 
 
 def hidden_test_lines(lab) -> list[str]:
@@ -49,7 +51,11 @@ def graded_class(tmp_path_factory):
     course_dir = new_course(tmp_path_factory.mktemp("course"), labs=[LAB])
     generate(course_dir, [LAB])
     source, release = read_notebook(course_dir, "source", LAB), read_notebook(course_dir, "release", LAB)
-    submit(course_dir, "partial", LAB, with_solutions(release, source, [exercises(source)[0].grade_id]))
+    partial = with_solutions(release, source, [exercises(source)[0].grade_id])
+    disguised = HOSTILE_HTML.replace("a student", "a @student")  # so the page's copy of the code cannot match
+    partial = insert_cell(partial, 1, f"from IPython.display import HTML, Javascript, display\n"
+                                      f"display(HTML({disguised!r}.replace('@', '')), Javascript('alert(1)'))")
+    submit(course_dir, "partial", LAB, partial)
     submit(course_dir, "blank", LAB, release)
     submit(course_dir, "broken", LAB, b"{ this is not a notebook")
     (course_dir / "submitted" / "absent").mkdir(parents=True)
@@ -70,6 +76,17 @@ def test_feedback_hides_hidden_tests(graded_class):
         page = visible_text((course_dir / "feedback" / student / LAB / f"{LAB}.html").read_text())
         assert [line for line in secrets if line in page] == []
         assert "HIDDEN TESTS" not in page
+
+
+@pytest.mark.slow
+def test_feedback_shows_student_html_escaped_never_live(graded_class):
+    """A student's <script>, onerror attribute and Javascript output are text in the feedback page, not code."""
+    course_dir, _ = graded_class
+    page = (course_dir / "feedback" / "partial" / LAB / f"{LAB}.html").read_text()
+    assert "alert('from a student')" in html.unescape(page), "the control failed: the output is not in the page"
+    assert "<script>alert('from a student')" not in page and "&lt;script&gt;alert('from a student')" in page
+    assert not re.search(r"<img[^>]*onerror", page)
+    assert 'data-mime-type="application/javascript"' not in page
 
 
 def test_hide_hidden_tests_cuts_tracebacks():
