@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from autograd_labs.course import NbgraderError
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser with its verbs."""
     parser = argparse.ArgumentParser(prog="autograd-labs", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="say more of what happens (-v: each step, -vv: debugging detail)")
     course = argparse.ArgumentParser(add_help=False)
     course.add_argument("--course-dir", type=Path, default=Path.cwd(), help="nbgrader course directory (default: .)")
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -97,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit status."""
     args = build_parser().parse_args(argv)
+    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return run(args)
     except (NbgraderError, ValueError) as error:

@@ -3,6 +3,7 @@ settings, `AutogradLabs`), the gradebook's address, and how the tool runs nbgrad
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import shutil
 import subprocess
@@ -100,7 +101,11 @@ def submitted_students(course_dir: Path, lab: str) -> list[str]:
     """Return the students with a submission folder for `lab`, sorted (nbgrader's own listing)."""
     from nbgrader.apps import NbGraderAPI
 
-    return sorted(NbGraderAPI(coursedir=course_directory(course_dir)).get_submitted_students(lab))
+    # NbGraderAPI also looks at the JupyterHub exchange, which grading does not use; its complaint that the
+    # exchange is unwritable ("please contact your instructor") would only mislead the instructor here.
+    quiet = logging.getLogger("autograd_labs.nbgrader_api")
+    quiet.setLevel(logging.CRITICAL + 1)
+    return sorted(NbGraderAPI(coursedir=course_directory(course_dir), log=quiet).get_submitted_students(lab))
 
 
 def tool_env() -> dict[str, str]:
@@ -118,6 +123,10 @@ def tool_env() -> dict[str, str]:
 
 class NbgraderError(RuntimeError):
     """nbgrader could not run as configured; the message holds the end of its log."""
+
+
+class CourseProblem(NbgraderError):
+    """Something about the course or the gradebook, no student's work, stops a run: the message says what."""
 
 
 # nbgrader logs a broken nbgrader_config.py and carries on with its defaults; we refuse to.

@@ -7,19 +7,26 @@ A broken notebook costs its student alone: the class always finishes, and every 
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import logging
 import os
 import shutil
 import tempfile
+import traceback
 from contextlib import ExitStack
 from pathlib import Path
 
 import nbformat
 from distributed import as_completed
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.nbgraderformat import ValidationError
+from nbgrader.nbgraderformat.common import SchemaMismatchError
 from nbgrader.preprocessors import Execute
+from sqlalchemy.exc import SQLAlchemyError
 from traitlets.config import Config
 
 from autograd_labs.course import (
+    CourseProblem,
     course_directory,
     db_url,
     load_course_config,
@@ -33,7 +40,9 @@ from autograd_labs.grading.prepare import NotThisLab, Prepared, sanitize
 from autograd_labs.grading.record import autograde_replayed
 from autograd_labs.grading.worker.execute import Execution, execute_submission
 from autograd_labs.grading.worker.sandbox import bwrap
-from autograd_labs.results import Status, StudentResult, read_notes, write_statuses
+from autograd_labs.results import LEDGER_DIR, Status, StudentResult, read_notes, write_statuses
+
+log = logging.getLogger(__name__)
 
 # Errors that show the sandbox stopping a notebook: a read-only file system, no network, the process limit.
 SANDBOX_DENIALS = ("Read-only file system", "Network is unreachable", "[Errno 111] Connection refused",
@@ -58,16 +67,42 @@ def execution_settings(config: Config) -> dict:
             "sandbox": ours.sandbox, "memory_mb": ours.memory_mb, "warm": ours.warm_kernels}
 
 
+def gradebook_problem(config: Config, error: Exception) -> CourseProblem:
+    """Return the run-stopping error for a gradebook that cannot be used (its address without a password)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        where = make_url(db_url(config)).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an address that does not parse is named as configured
+        where = "the configured db_url"
+    first_line = (str(error).strip().splitlines() or [""])[0]
+    return CourseProblem(f"the gradebook ({where}) cannot be used ({type(error).__name__}: {first_line}); "
+                         "grading stopped, and no student's status was changed")
+
+
 def max_score(config: Config, lab: str) -> float:
-    """Return the lab's maximum score from the gradebook."""
-    with Gradebook(db_url(config)) as gb:
-        return gb.find_assignment(lab).max_score
+    """Return the lab's maximum score from the gradebook; raise CourseProblem when it cannot be had."""
+    try:
+        with Gradebook(db_url(config)) as gb:
+            return gb.find_assignment(lab).max_score
+    except MissingEntry:
+        raise CourseProblem(f"{lab} is not in the gradebook: release it first (autograd-labs release {lab})") from None
+    except SQLAlchemyError as error:
+        raise gradebook_problem(config, error) from error
 
 
 def recorded_score(config: Config, lab: str, student: str) -> float:
     """Return the student's total score for the lab from the gradebook."""
-    with Gradebook(db_url(config)) as gb:
-        return gb.find_submission(lab, student).score
+    try:
+        with Gradebook(db_url(config)) as gb:
+            return gb.find_submission(lab, student).score
+    except SQLAlchemyError as error:
+        raise gradebook_problem(config, error) from error
+
+
+def failure_log(course_dir: Path, lab: str) -> Path:
+    """Return the file where the tracebacks of our own failures while grading `lab` are kept."""
+    return Path(course_dir) / LEDGER_DIR / f"{lab}.errors.log"
 
 
 class Grading:
@@ -77,12 +112,28 @@ class Grading:
         self.course_dir = Path(course_dir).resolve()
         self.lab = lab
         self.config = load_course_config(self.course_dir)
+        release = notebook_path(self.course_dir, "release", lab)
+        if not release.is_file():
+            raise CourseProblem(f"{release.relative_to(self.course_dir)} is missing: release the lab first "
+                                f"(autograd-labs release {lab})")
         self.max_score = max_score(self.config, lab)
         self.executed_dir = Path(scratch) / "executed"
         self.submitted_dir = Path(scratch) / "submitted"
 
     def result(self, student: str, status: Status, score: float = 0.0, message: str = "") -> StudentResult:
         return StudentResult(student, self.lab, status, score, self.max_score, message)
+
+    def our_failure(self, student: str, what: str, error_text: str) -> StudentResult:
+        """Keep a failure of ours (a bug, a worker's error) in the lab's error log; the row names the log."""
+        path = failure_log(self.course_dir, self.lab)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as handle:
+            handle.write(f"--- {datetime.datetime.now().isoformat(timespec='seconds')} {student}: {what}\n"
+                         f"{error_text.rstrip()}\n")
+        log.error("%s: %s (traceback in %s)", student, what, path)
+        return self.result(student, Status.FAILED, message=(
+            f"{student}: {what}; this is a fault of the grader, not of the submission (traceback in "
+            f"{path.relative_to(self.course_dir)})"))
 
     def submission_label(self, student: str) -> str:
         """Return the submission's path relative to the course directory, for messages."""
@@ -105,9 +156,14 @@ class Grading:
             prepared = sanitize(self.config, self.lab, student, path.read_text())
         except NotThisLab as error:
             return self.result(student, Status.INVALID, message=f"{student}: {self.submission_label(student)}: {error}")
-        except Exception as error:  # noqa: BLE001 - nbgrader refuses the notebook; say why
+        except (ValidationError, SchemaMismatchError) as error:  # the student's copy has broken grading metadata
             return self.result(student, Status.INVALID, message=(
                 f"{student}: nbgrader cannot grade {self.submission_label(student)} ({type(error).__name__}: {error})"))
+        except SQLAlchemyError as error:
+            raise gradebook_problem(self.config, error) from error
+        except Exception as error:  # noqa: BLE001 - ours, not the student's: logged in full, this student alone
+            return self.our_failure(student, f"preparing {self.submission_label(student)} failed "
+                                             f"({type(error).__name__}: {error})", traceback.format_exc())
         # where nbgrader, pointed at this copy of submitted/, will look (the course's directory_structure)
         copy = Path(course_directory(self.course_dir).format_path(str(self.submitted_dir), student, self.lab))
         shutil.copytree(path.parent, copy)
@@ -136,9 +192,11 @@ class Grading:
         outcome = autograde_replayed(self.config, self.lab, student, executed_dir=self.executed_dir,
                                      submitted_dir=self.submitted_dir)
         if not outcome["success"]:
-            tail = " | ".join((outcome.get("error") or outcome.get("log") or "").strip().splitlines()[-2:])
-            return self.result(student, Status.FAILED, message=f"{student}: nbgrader could not record "
-                                                                f"{self.submission_label(student)}: {tail}")
+            max_score(self.config, self.lab)  # a gradebook that went away stops the run (CourseProblem)
+            details = (outcome.get("error") or outcome.get("log") or "").strip()
+            tail = " | ".join(details.splitlines()[-2:])
+            return self.our_failure(student, f"nbgrader could not record {self.submission_label(student)}: {tail}",
+                                    details)
         try:
             score = recorded_score(self.config, self.lab, student)
         except MissingEntry:
@@ -221,10 +279,12 @@ def execute_and_record(gradings: dict[str, Grading], roster: dict[str, list[str]
             prepared[lab, student] = outcome
             futures[cluster().submit(execute_submission, student, lab, outcome.notebook, **settings[lab],
                                      key=f"execute-{lab}-{student}", pure=False, retries=1)] = (lab, student)
+    log.info("%d notebooks sent to execute, %d settled without executing", len(futures), len(results))
     bar = _progress(len(futures), list(gradings), progress)
     for future in as_completed(futures):
         lab, student = futures[future]
         results[lab, student] = result_of(gradings[lab], student, future, prepared[lab, student])
+        log.info("%s %s: %s", lab, student, results[lab, student].status)
         bar.update(1)
     bar.close()
     return results
@@ -260,7 +320,8 @@ def result_of(grading: Grading, student: str, future, prepared: Prepared) -> Stu
             f"{student}: the worker executing {grading.submission_label(student)} died twice "
             "(killed or out of memory)"))
     except Exception as error:  # noqa: BLE001 - an infrastructure error costs this student alone
-        return grading.result(student, Status.FAILED, message=f"{student}: {type(error).__name__}: {error}")
+        text = "".join(traceback.format_exception(error))
+        return grading.our_failure(student, f"executing failed ({type(error).__name__}: {error})", text)
     return grading.record_execution(execution, prepared)
 
 
