@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--jobs", type=int, help="local worker processes (default: one per core)")
     where.add_argument("--scheduler", help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
     grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="run student code without the sandbox, even on workers that have it (each row says so)")
 
     feedback = verbs.add_parser("feedback", parents=[course], help="HTML feedback for students, hidden tests hidden")
     feedback.add_argument("lab")
@@ -69,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         from autograd_labs.results import format_table
 
         results = grade_labs(args.course_dir, args.labs, args.student, jobs=args.jobs, scheduler=args.scheduler,
-                             progress=True)
+                             progress=True, no_sandbox=args.no_sandbox)
         print(format_table(results))
     elif args.verb == "feedback":
         from autograd_labs.feedback import generate_feedback

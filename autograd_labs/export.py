@@ -10,7 +10,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from autograd_labs.course import db_url, load_course_config, notebook_path
-from autograd_labs.results import Status, StudentResult, read_statuses, write_csv
+from autograd_labs.results import Status, StudentResult, read_statuses, sandboxed_from_word, write_csv
 
 
 def known_students(course_dir: Path, gb: Gradebook) -> list[str]:
@@ -36,15 +36,17 @@ def class_results(course_dir: Path) -> list[StudentResult]:
                     score = gb.find_submission(lab, student).score
                 except MissingEntry:
                     score = None
+                sandboxed = None
                 if student in statuses:
                     status, message = Status(statuses[student]["status"]), statuses[student]["message"]
+                    sandboxed = sandboxed_from_word(statuses[student]["sandboxed"])
                 elif score is not None:
                     status, message = Status.GRADED, ""
                 elif notebook_path(course_dir, "submitted", lab, student).is_file():
                     status, message = Status.NOT_GRADED, f"{student}: submitted but not graded yet"
                 else:
                     status, message = Status.MISSING, f"{student}: nothing submitted for {lab}"
-                results.append(StudentResult(student, lab, status, score or 0.0, total, message))
+                results.append(StudentResult(student, lab, status, score or 0.0, total, message, sandboxed))
     return results
 
 

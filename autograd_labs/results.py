@@ -40,10 +40,16 @@ class StudentResult:
     score: float
     max_score: float
     message: str = ""
+    sandboxed: bool | None = None  # whether the student's code ran in the sandbox (None: no code of theirs ran)
+
+    @property
+    def sandbox_word(self) -> str:
+        """Return "yes", "no" or "" (no code ran): how the report, the ledger and the CSV say `sandboxed`."""
+        return "" if self.sandboxed is None else "yes" if self.sandboxed else "no"
 
 
 LEDGER_DIR = "grading_status"
-FIELDS = ["student_id", "status", "message"]
+FIELDS = ["student_id", "status", "message", "sandboxed"]
 
 
 def ledger_path(course_dir: Path, lab: str) -> Path:
@@ -52,19 +58,26 @@ def ledger_path(course_dir: Path, lab: str) -> Path:
 
 
 def read_statuses(course_dir: Path, lab: str) -> dict[str, dict[str, str]]:
-    """Return {student: {"status": ..., "message": ...}} for the lab (empty when it was never graded)."""
+    """Return {student: {"status": ..., "message": ..., "sandboxed": "yes", "no" or ""}} for the lab (empty when
+    it was never graded)."""
     path = ledger_path(course_dir, lab)
     if not path.is_file():
         return {}
     with path.open(newline="") as handle:
-        return {row["student_id"]: row for row in csv.DictReader(handle)}
+        return {row["student_id"]: {"sandboxed": "", **row} for row in csv.DictReader(handle)}
+
+
+def sandboxed_from_word(word: str) -> bool | None:
+    """Return the `sandboxed` value a ledger's "yes", "no" or "" stands for."""
+    return {"yes": True, "no": False}.get(word)
 
 
 def write_statuses(course_dir: Path, lab: str, results: Iterable) -> Path:
     """Merge the results' statuses into the lab's ledger and return its path."""
     rows = read_statuses(course_dir, lab)
     for result in results:
-        rows[result.student] = {"student_id": result.student, "status": str(result.status), "message": result.message}
+        rows[result.student] = {"student_id": result.student, "status": str(result.status), "message": result.message,
+                                "sandboxed": result.sandbox_word}
     path = ledger_path(course_dir, lab)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
@@ -99,7 +112,7 @@ def read_notes(course_dir: Path, lab: str) -> dict[str, str]:
         return {row["student_id"]: row["note"] for row in csv.DictReader(handle)}
 
 
-CSV_COLUMNS = ["student_id", "lab", "status", "score", "max_score", "message"]
+CSV_COLUMNS = ["student_id", "lab", "status", "score", "max_score", "sandboxed", "message"]
 
 
 def format_points(value: float) -> str:
@@ -116,16 +129,17 @@ def write_csv(results: Iterable[StudentResult], path: Path) -> Path:
         writer.writerow(CSV_COLUMNS)
         for r in results:
             writer.writerow([r.student, r.lab, str(r.status), format_points(r.score), format_points(r.max_score),
-                             r.message])
+                             r.sandbox_word, r.message])
     return path
 
 
 def format_table(results: Iterable[StudentResult]) -> str:
     """Return the results as an aligned text table, one line per student per lab, then any messages."""
-    rows = [["student", "lab", "score", "status"]]
+    rows = [["student", "lab", "score", "status", "sandboxed"]]
     messages = []
     for r in results:
-        rows.append([r.student, r.lab, f"{format_points(r.score)} / {format_points(r.max_score)}", str(r.status)])
+        rows.append([r.student, r.lab, f"{format_points(r.score)} / {format_points(r.max_score)}", str(r.status),
+                     r.sandbox_word or "-"])
         if r.message:
             messages.append(r.message)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

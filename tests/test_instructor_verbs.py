@@ -5,6 +5,7 @@ import csv
 import hashlib
 import html
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -112,6 +113,8 @@ def test_export_has_every_student_with_a_status(graded_class, tmp_path):
         "absent": "missing", "blank": "graded", "broken": "invalid", "partial": "graded"}
     points = exercises(read_notebook(course_dir, "source", LAB))[0].points
     assert (rows["partial"].score, rows["blank"].score, rows["broken"].score) == (points, 0, 0)
+    sandboxed = shutil.which("bwrap") is not None  # each row says how the student's code ran, if any did
+    assert [rows[s].sandboxed for s in ["partial", "blank", "broken", "absent"]] == [sandboxed, sandboxed, None, None]
     assert "broken" in rows["broken"].message and f"submitted/broken/{LAB}/{LAB}.ipynb" in rows["broken"].message
 
 

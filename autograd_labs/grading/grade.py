@@ -39,7 +39,7 @@ from autograd_labs.grading.cluster import dask_client
 from autograd_labs.grading.prepare import NotThisLab, Prepared, sanitize
 from autograd_labs.grading.record import autograde_replayed
 from autograd_labs.grading.worker.execute import Execution, execute_submission
-from autograd_labs.grading.worker.sandbox import bwrap
+from autograd_labs.grading.worker.sandbox import SandboxRequired, bwrap
 from autograd_labs.results import LEDGER_DIR, Status, StudentResult, read_notes, write_statuses
 
 log = logging.getLogger(__name__)
@@ -226,23 +226,28 @@ class Grading:
 
 
 def grade(course_dir: Path, lab: str, students: list[str] | None = None, *, jobs: int | None = None,
-          scheduler: str | None = None, progress: bool = False, client=None) -> list[StudentResult]:
+          scheduler: str | None = None, progress: bool = False, client=None,
+          no_sandbox: bool = False) -> list[StudentResult]:
     """Autograde `lab` for the given students (default: everyone under submitted/) and return their results.
 
-    One lab of grade_labs; see there for `jobs`, `scheduler` and `client`.
+    One lab of grade_labs; see there for `jobs`, `scheduler`, `client` and `no_sandbox`.
     """
-    return grade_labs(course_dir, [lab], students, jobs=jobs, scheduler=scheduler, progress=progress, client=client)
+    return grade_labs(course_dir, [lab], students, jobs=jobs, scheduler=scheduler, progress=progress, client=client,
+                      no_sandbox=no_sandbox)
 
 
 def grade_labs(course_dir: Path, labs: list[str], students: list[str] | None = None, *, jobs: int | None = None,
-               scheduler: str | None = None, progress: bool = False, client=None) -> list[StudentResult]:
+               scheduler: str | None = None, progress: bool = False, client=None,
+               no_sandbox: bool = False) -> list[StudentResult]:
     """Autograde several labs at once and return the results, lab by lab, each lab's students sorted.
 
     Every lab's notebooks go to Dask together, so no worker waits for one lab to finish before the next starts.
     They execute on `jobs` local single-threaded workers (default: one per core), or on the cluster behind
     `scheduler` (tcp://HOST:PORT), or through an open Dask `client`. The gradebook is written here alone, each
     result as soon as its notebook comes back. The labs must already be in the gradebook (generate_assignment).
-    Students default to everyone with a folder for the lab under submitted/.
+    Students default to everyone with a folder for the lab under submitted/. Workers the coordinator did not start
+    (`scheduler`, `client`) must have bubblewrap: one that lacks it refuses, and the run stops, unless
+    `no_sandbox` (the instructor's explicit choice) runs every notebook unsandboxed. Each row says which it was.
     """
     os.environ["PATH"] = tool_env()["PATH"]  # nbgrader runs alembic by name
     roster = {lab: sorted(students or submitted_students(course_dir, lab)) for lab in labs}
@@ -254,18 +259,23 @@ def grade_labs(course_dir: Path, labs: list[str], students: list[str] | None = N
             client = client or stack.enter_context(dask_client(jobs, scheduler))
             return client
 
-        results = execute_and_record(gradings, roster, cluster, progress)
+        remote = bool(scheduler or client)
+        results = execute_and_record(gradings, roster, cluster, progress, no_sandbox=no_sandbox, remote=remote)
     return write_ledger(course_dir, labs, roster, results)
 
 
-def execute_and_record(gradings: dict[str, Grading], roster: dict[str, list[str]], cluster,
-                       progress: bool) -> dict[tuple[str, str], StudentResult]:
+def execute_and_record(gradings: dict[str, Grading], roster: dict[str, list[str]], cluster, progress: bool, *,
+                       no_sandbox: bool = False, remote: bool = False) -> dict[tuple[str, str], StudentResult]:
     """Prepare each student's notebook, send it to Dask (`cluster()` gives the client), record each as it returns.
 
-    Returns {(lab, student): result}, including the students whose notebook could not be prepared.
+    Returns {(lab, student): result}, including the students whose notebook could not be prepared. With `remote`
+    workers, a sandboxed lab requires the sandbox on the worker; `no_sandbox` turns the sandbox off for all.
     """
     settings = {lab: execution_settings(grading.config) for lab, grading in gradings.items()}
-    if any(options["sandbox"] for options in settings.values()):
+    for options in settings.values():
+        options["sandbox"] = options["sandbox"] and not no_sandbox
+        options["require_sandbox"] = options["sandbox"] and remote
+    if any(options["sandbox"] and not remote for options in settings.values()):
         bwrap()  # warns here, once, when student code cannot be sandboxed
     results: dict[tuple[str, str], StudentResult] = {}
     prepared: dict[tuple[str, str], Prepared] = {}
@@ -315,6 +325,8 @@ def result_of(grading: Grading, student: str, future, prepared: Prepared) -> Stu
 
     try:
         execution = future.result()
+    except SandboxRequired as error:
+        raise CourseProblem(f"{error}; grading stopped, and no student's status was changed") from None
     except KilledWorker:
         return grading.result(student, Status.WORKER_DIED, message=(
             f"{student}: the worker executing {grading.submission_label(student)} died twice "
@@ -322,7 +334,7 @@ def result_of(grading: Grading, student: str, future, prepared: Prepared) -> Stu
     except Exception as error:  # noqa: BLE001 - an infrastructure error costs this student alone
         text = "".join(traceback.format_exception(error))
         return grading.our_failure(student, f"executing failed ({type(error).__name__}: {error})", text)
-    return grading.record_execution(execution, prepared)
+    return dataclasses.replace(grading.record_execution(execution, prepared), sandboxed=execution.sandboxed)
 
 
 def _progress(total: int, labs: list[str], enabled: bool):

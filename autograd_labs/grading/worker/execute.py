@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import os
+import socket
 import subprocess
 import tempfile
 import threading
@@ -26,7 +27,13 @@ from traitlets import Bool, Dict, Int, List, Unicode
 from traitlets.config import Config
 
 from autograd_labs.exercises import defined_names, nbgrader_meta
-from autograd_labs.grading.worker.sandbox import bwrap, launch_command, launcher_env, process_limit
+from autograd_labs.grading.worker.sandbox import (
+    SandboxRequired,
+    bwrap_path,
+    launch_command,
+    launcher_env,
+    process_limit,
+)
 from autograd_labs.grading.worker.tamper import GUARD, RESTORE, protect_expression
 from autograd_labs.grading.worker.warm import (
     WarmProvisioner,
@@ -241,7 +248,8 @@ def dask_teardown(worker) -> None:
 
 def execute_submission(student: str, lab: str, prepared: str, *, cell_timeout: int, notebook_timeout: int,
                        intra_op_threads: int = 1, sandbox: bool = True, memory_mb: int = 4096,
-                       file_mb: int = 64, guard: bool = True, warm: bool = True) -> Execution:
+                       file_mb: int = 64, guard: bool = True, warm: bool = True,
+                       require_sandbox: bool = False) -> Execution:
     """Execute a prepared (sanitized) notebook and return the executed notebook with what went wrong.
 
     `prepared` is the notebook as JSON text. Each cell may run `cell_timeout` seconds and the whole notebook
@@ -252,10 +260,15 @@ def execute_submission(student: str, lab: str, prepared: str, *, cell_timeout: i
     warm template (a kernel that cannot be forked is started cold instead, before any student code ran). A
     kernel that dies (os._exit, a crash) ends the run: cells that never ran get a NotRun error. Outputs are cut
     with nbgrader's LimitOutput. With `guard`, test cells run against the real comparison functions and
-    checkers, and what student code had replaced is returned in `tampered`.
+    checkers, and what student code had replaced is returned in `tampered`. With `require_sandbox`, a worker
+    without bubblewrap raises SandboxRequired instead of running student code unsandboxed.
     """
     start = time.monotonic()
-    sandboxed = bool(sandbox and bwrap())
+    sandboxed = bool(sandbox and bwrap_path())
+    if sandbox and require_sandbox and not sandboxed:
+        raise SandboxRequired(f"the worker on {socket.gethostname()} has no bubblewrap, so student code would run "
+                              "there with the grader's rights; install bubblewrap on every worker, or pass "
+                              "--no-sandbox to grade without the sandbox")
     template = shared_template() if sandboxed and warm and intra_op_threads == 1 else None
     options = dict(start=start, cell_timeout=cell_timeout, notebook_timeout=notebook_timeout, guard=guard,
                    intra_op_threads=intra_op_threads, sandboxed=sandboxed, memory_mb=memory_mb, file_mb=file_mb)

@@ -28,10 +28,20 @@ CGROUP_PARENT = "autograd-labs"
 PACKAGE_DIR = str(Path(__file__).resolve().parents[2])
 
 
+class SandboxRequired(RuntimeError):
+    """A worker asked to run student code in the sandbox has no bubblewrap: it refuses instead of running bare."""
+
+
+def bwrap_path() -> str | None:
+    """Return the bwrap executable, or None: the silent look-up workers make (the coordinator warns)."""
+    return shutil.which("bwrap")
+
+
 @functools.cache
 def bwrap() -> str | None:
-    """Return the bwrap executable, or None (warning loudly, once) when student code cannot be sandboxed."""
-    found = shutil.which("bwrap")
+    """Return the bwrap executable, or None (warning loudly, once per process) when student code cannot be
+    sandboxed. The coordinator calls this; workers use bwrap_path, so a class is warned once, not once a worker."""
+    found = bwrap_path()
     if found is None:
         warnings.warn(f"no sandbox: student notebooks run with this user's full rights; {INSTALL_HINT}",
                       RuntimeWarning, stacklevel=2)
@@ -66,7 +76,7 @@ def system_binds() -> list[str]:
 
 def bwrap_command(scratch: Path, inner: list[str]) -> list[str]:
     """Return the bwrap command line that runs `inner` with `scratch` as its only writable folder."""
-    command = [bwrap(), "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+    command = [bwrap_path(), "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", *system_binds()]
     scratch = str(scratch)
     command += ["--bind", scratch, scratch, "--chdir", scratch, "--setenv", "HOME", scratch,

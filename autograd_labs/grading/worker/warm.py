@@ -27,7 +27,7 @@ from pathlib import Path
 
 from jupyter_client.provisioning import LocalProvisioner
 
-from autograd_labs.grading.worker.sandbox import PACKAGE_DIR, bwrap, system_binds, torch_home
+from autograd_labs.grading.worker.sandbox import PACKAGE_DIR, bwrap_path, system_binds, torch_home
 from autograd_labs.grading.worker.warm_template import Channel
 
 TEMPLATE_START_SECONDS = 180
@@ -118,8 +118,8 @@ class Template:
     def command(self) -> list[str]:
         """Return the bubblewrap command that runs the template: the system read-only, its folder writable."""
         # not uid 0 inside: a kernel's own user namespace may then map its uid without any capability
-        command = [bwrap(), "--unshare-all", "--unshare-user", "--uid", str(TEMPLATE_UID), "--gid", str(TEMPLATE_UID),
-                   "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+        command = [bwrap_path(), "--unshare-all", "--unshare-user", "--uid", str(TEMPLATE_UID),
+                   "--gid", str(TEMPLATE_UID), "--die-with-parent", "--new-session", "--cap-drop", "ALL",
                    "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", *system_binds(),
                    "--ro-bind", PACKAGE_DIR, PACKAGE_DIR, "--bind", str(self.folder), str(self.folder),
                    "--chdir", str(self.folder), "--clearenv"]
@@ -213,7 +213,7 @@ def start_template() -> None:
     """Start this process's template in the background, if warm kernels can run here (a Dask worker's preload)."""
     global _template
     with _lock:
-        if _template is None and bwrap() is not None and sys.platform == "linux":
+        if _template is None and bwrap_path() is not None and sys.platform == "linux":
             _template = _new_template()
             _template.launch()
 
@@ -227,7 +227,7 @@ def shared_template() -> Template | None:
     with _lock:
         if _unavailable is not None:
             return None
-        if sys.platform != "linux" or bwrap() is None:
+        if sys.platform != "linux" or bwrap_path() is None:
             return _give_up("warm kernels need Linux and bubblewrap")
         if _template is not None and _template.ready and not _template.alive():
             warnings.warn(f"the warm-kernel template died ({_template.log_tail()}); starting a new one",
