@@ -41,6 +41,7 @@ class StudentResult:
     max_score: float
     message: str = ""
     sandboxed: bool | None = None  # whether the student's code ran in the sandbox (None: no code of theirs ran)
+    unprotected: tuple[str, ...] = ()  # protections that should have applied to this student's code and did not
 
     @property
     def sandbox_word(self) -> str:

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import traceback
+import warnings
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -261,6 +262,7 @@ def grade_labs(course_dir: Path, labs: list[str], students: list[str] | None = N
 
         remote = bool(scheduler or client)
         results = execute_and_record(gradings, roster, cluster, progress, no_sandbox=no_sandbox, remote=remote)
+    warn_unprotected(results.values())
     return write_ledger(course_dir, labs, roster, results)
 
 
@@ -334,7 +336,23 @@ def result_of(grading: Grading, student: str, future, prepared: Prepared) -> Stu
     except Exception as error:  # noqa: BLE001 - an infrastructure error costs this student alone
         text = "".join(traceback.format_exception(error))
         return grading.our_failure(student, f"executing failed ({type(error).__name__}: {error})", text)
-    return dataclasses.replace(grading.record_execution(execution, prepared), sandboxed=execution.sandboxed)
+    result = grading.record_execution(execution, prepared)
+    if execution.unprotected:
+        without = f"graded without {' and without '.join(execution.unprotected)}"
+        result = dataclasses.replace(result, message=f"{result.message} | {without}" if result.message else
+                                     f"{student}: {without}")
+    return dataclasses.replace(result, sandboxed=execution.sandboxed, unprotected=execution.unprotected)
+
+
+def warn_unprotected(results) -> None:
+    """Say once, for the whole run, which protections were missing and for how many students."""
+    counts: dict[str, int] = {}
+    for result in results:
+        for protection in result.unprotected:
+            counts[protection] = counts.get(protection, 0) + 1
+    for protection, count in counts.items():
+        warnings.warn(f"{count} student{'s were' if count > 1 else ' was'} graded without {protection}; "
+                      "their rows say so", RuntimeWarning, stacklevel=3)
 
 
 def _progress(total: int, labs: list[str], enabled: bool):

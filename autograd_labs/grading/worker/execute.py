@@ -70,6 +70,7 @@ class Execution:
     seconds: float = 0.0
     tampered: tuple[str, ...] = ()
     warm: bool = False
+    unprotected: tuple[str, ...] = ()  # protections that should have applied and did not (said in the row)
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -329,5 +330,8 @@ def _execute(student: str, lab: str, prepared: str, *, start: float, cell_timeou
         timed_out = timed_out_cells(nb)
     nb, _ = LimitOutput().preprocess(nb, {})
     cap_output_characters(nb)
+    unprotected = (*(["the tamper guard (it could not be installed in the kernel)"]
+                     if guard and not executor.guard_installed else []),
+                   *(["the process limit (no writable pids cgroup)"] if sandboxed and cgroup is None else []))
     return Execution(student, lab, nbformat.writes(nb), timed_out, kernel_died, sandboxed, time.monotonic() - start,
-                     tuple(dict.fromkeys(executor.tampered)), warm)
+                     tuple(dict.fromkeys(executor.tampered)), warm, unprotected)
