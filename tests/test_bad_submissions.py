@@ -15,7 +15,7 @@ import pytest
 from autograd_labs.course import REPO_ROOT, lab_names, new_course, notebook_path
 from autograd_labs.exercises import exercises, nbgrader_meta, with_solutions
 from autograd_labs.grading.grade import grade
-from autograd_labs.grading.prepare import realign
+from autograd_labs.grading.prepare import THIS_LAB_SHARE, realign, resemblance
 from autograd_labs.grading.worker import execute
 from autograd_labs.release import generate
 from autograd_labs.results import Status
@@ -52,6 +52,9 @@ def build_cases(course_dir):
     stripped = copy.deepcopy(solved)
     for cell in stripped.cells:
         cell.metadata.pop("nbgrader", None)
+    stripped_tests_edited = copy.deepcopy(stripped)
+    for index in [cell_index(solved, grade_id) for e in lab_exercises for grade_id in e.test_ids]:
+        stripped_tests_edited.cells[index].source += "\nprint('debugging')"
     other_stripped = nbformat.read(notebook_path(REPO_ROOT, "release", other_lab), as_version=4)
     for cell in other_stripped.cells:
         cell.metadata.pop("nbgrader", None)
@@ -64,6 +67,7 @@ def build_cases(course_dir):
         "another_lab": (notebook_path(REPO_ROOT, "release", other_lab).read_bytes(), Status.INVALID, 0),
         "metadata_stripped": (stripped, Status.REPAIRED, total),
         "another_lab_stripped": (other_stripped, Status.INVALID, 0),
+        "stripped_tests_edited": (stripped_tests_edited, Status.REPAIRED, total),
         "cells_deleted": (no_markdown, Status.GRADED, total - first.points),
         "test_cell_deleted": (test_deleted, Status.REPAIRED, total),
         "test_cell_edited": (test_edited, Status.REPAIRED, 0),
@@ -95,7 +99,7 @@ def graded_class(request, tmp_path_factory):
 
 
 STUDENTS = ["good_student", "not_json", "empty_file", "another_lab", "metadata_stripped", "another_lab_stripped",
-            "cells_deleted",
+            "stripped_tests_edited", "cells_deleted",
             "test_cell_deleted", "test_cell_edited", "cell_type_changed", "infinite_loop", "kernel_killed",
             "sys_exit", "huge_output"]
 
@@ -164,3 +168,37 @@ def test_stripped_metadata_is_matched_back_to_every_graded_cell(lab):
     assert realign(fresh, release) == sum("nbgrader" in c.metadata for c in release.cells)
     for original, copied in zip(solved.cells, fresh.cells, strict=True):
         assert nbgrader_meta(copied) == nbgrader_meta(original), copied.source[:80]
+
+
+EDITS = {
+    "a debug print added": lambda source: source.replace("\n", "\nprint('debugging')\n", 1),
+    "an older release (another docstring)": lambda source: '"""An older wording of this check."""\n' + source,
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+@pytest.mark.parametrize("lab", LABS)
+def test_stripped_metadata_with_edited_test_cells_is_still_this_lab(lab, edit):
+    """Metadata stripped and every test cell edited: each test cell is found by its place (or its docstring)
+    between the answers, so nbgrader restores it and the work is graded, never called another lab's."""
+    source = nbformat.read(notebook_path(REPO_ROOT, "source", lab), as_version=4)
+    release = nbformat.read(notebook_path(REPO_ROOT, "release", lab), as_version=4)
+    solved = with_solutions(release, source, [e.grade_id for e in exercises(source)])
+    fresh = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(EDITS[edit](c.source) if nbgrader_meta(c).get("grade") and not
+                                  nbgrader_meta(c).get("solution") else c.source)
+        if c.cell_type == "code" else nbformat.v4.new_markdown_cell(c.source) for c in solved.cells])
+    assert realign(fresh, release) == sum("nbgrader" in c.metadata for c in release.cells)
+    for original, copied in zip(solved.cells, fresh.cells, strict=True):
+        assert nbgrader_meta(copied) == nbgrader_meta(original), copied.source[:80]
+
+
+def test_no_lab_resembles_another():
+    """The share of a lab's text cells found in another lab's release stays far below the threshold, and a lab's
+    own release is found whole: the rule that tells a stripped notebook's lab has room on both sides."""
+    releases = {lab: nbformat.read(notebook_path(REPO_ROOT, "release", lab), as_version=4)
+                for lab in lab_names(REPO_ROOT)}
+    for lab, release in releases.items():
+        assert resemblance(release, release) == 1.0
+        others = {other: resemblance(nb, release) for other, nb in releases.items() if other != lab}
+        assert max(others.values()) < THIS_LAB_SHARE / 2, (lab, others)

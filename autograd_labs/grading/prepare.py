@@ -47,13 +47,32 @@ def check_is_this_lab(config: Config, lab: str, nb) -> None:
         raise NotThisLab(f"it holds none of {lab}'s graded cells (is it another lab's notebook?)")
 
 
+# Another lab's release shares at most a tenth of a lab's text cells (the headings every lab has); a student's
+# copy of this lab, even with its test cells edited, keeps far more.
+THIS_LAB_SHARE = 0.3
+
+
+def resemblance(submitted, release) -> float:
+    """Return the share of the release's text (markdown) cells that appear unchanged in the submission."""
+    texts = {cell.source.strip() for cell in submitted.cells}
+    wanted = [cell.source.strip() for cell in release.cells if cell.cell_type == "markdown" and cell.source.strip()]
+    return sum(text in texts for text in wanted) / len(wanted) if wanted else 0.0
+
+
+def first_line(cell) -> str:
+    """Return a cell's first non-empty line (a test cell's opening docstring), stripped."""
+    return next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+
+
 def realign(submitted, release) -> int:
     """Give a submission that lost its nbgrader metadata the metadata of the release cells it corresponds to.
 
     What VS Code or copying cells into a fresh notebook does: the cells are all there, the metadata is not.
     Cells whose type and text equal a release cell's (instructions, locked and test cells) match in order;
     between them, each solution cell of the release matches the student's code cell that defines the same
-    names, else the next unmatched code cell. Returns the number of cells matched (changes `submitted`).
+    names, and each test cell the student's code cell that opens with the same line (its docstring), else the
+    next unmatched code cell in order, so an edited test cell (a debug print, an older release) is still found.
+    Returns the number of cells matched (changes `submitted`).
     """
     def key(cell):
         return cell.cell_type, cell.source.strip()
@@ -73,15 +92,25 @@ def realign(submitted, release) -> int:
             for offset in range(i2 - i1):
                 adopt(release.cells[i1 + offset], submitted.cells[j1 + offset])
         elif tag == "replace":
-            candidates = [submitted.cells[j] for j in range(j1, j2) if submitted.cells[j].cell_type == "code"]
+            candidates = [j for j in range(j1, j2) if submitted.cells[j].cell_type == "code"]
+            last = j1 - 1  # the student's cell most recently matched in this stretch
             for release_cell in release.cells[i1:i2]:
-                if not nbgrader_meta(release_cell).get("solution") or not candidates:
+                meta = nbgrader_meta(release_cell)
+                if release_cell.cell_type != "code" or not (meta.get("solution") or meta.get("grade")) \
+                        or not candidates:
                     continue
-                wanted = set(defined_names(release_cell.source, assignments=True))
-                cell = next((c for c in candidates if wanted & set(defined_names(c.source, assignments=True))),
-                            candidates[0])
-                candidates.remove(cell)
-                adopt(release_cell, cell)
+                if meta.get("solution"):
+                    wanted = set(defined_names(release_cell.source, assignments=True))
+                    j = next((j for j in candidates if wanted & set(defined_names(submitted.cells[j].source,
+                                                                                  assignments=True))), candidates[0])
+                else:
+                    j = next((j for j in candidates if first_line(submitted.cells[j]) == first_line(release_cell)),
+                             next((j for j in candidates if j > last), None))
+                    if j is None:
+                        continue
+                candidates.remove(j)
+                last = j
+                adopt(release_cell, submitted.cells[j])
     return matched
 
 
@@ -129,6 +158,9 @@ def sanitize(config: Config, lab: str, student: str, notebook_text: str) -> Prep
     found, submission = [], None
     if not nbgrader_cells_by_id(submitted):
         release = nbformat.read(notebook_path(Path(config.CourseDirectory.root), "release", lab), as_version=4)
+        if resemblance(submitted, release) < THIS_LAB_SHARE:
+            raise NotThisLab(f"it has no grading metadata and too few of its cells match {lab}'s release version "
+                             "(is it another lab's notebook?)")
         matched = realign(submitted, release)
         if matched:
             found.append(f"its grading metadata was missing, so {matched} cells were matched to the release "
