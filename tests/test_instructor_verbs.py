@@ -129,7 +129,7 @@ def test_cli_grade_export_and_feedback(graded_class, tmp_path):
 
     graded = cli("grade", LAB, "--student", "partial", "--jobs", "1")
     assert graded.returncode == 0, graded.stderr[-3000:]
-    assert re.search(r"partial\s+" + LAB + r"\s+\d+ / \d+\s+graded", graded.stdout)
+    assert re.search(r"partial\s+" + LAB + r"\s+\d+(\.\d+)? / \d+(\.\d+)?\s+graded", graded.stdout)
     exported = cli("export", "--output", str(tmp_path / "grades.csv"))
     assert exported.returncode == 0, exported.stderr[-3000:]
     with open(tmp_path / "grades.csv", newline="") as handle:
