@@ -20,7 +20,6 @@ from pathlib import Path
 
 import nbformat
 from jupyter_core.utils import run_sync
-from nbclient import NotebookClient
 
 from autograd_labs.course import lab_names, new_course, notebook_path, run_nbgrader, tool_env
 from autograd_labs.exercises import exercises, with_solutions
@@ -28,6 +27,7 @@ from autograd_labs.grading.cluster import dask_client
 from autograd_labs.grading.grade import grade_labs
 from autograd_labs.grading.worker.execute import SandboxedKernelManager, kernel_config
 from autograd_labs.release import generate
+from autograd_labs.testing.notebooks import execute_locally
 from autograd_labs.testing.offline import seed_torch_home
 
 CORES = os.cpu_count() or 1
@@ -69,8 +69,7 @@ def start_and_stop_cluster() -> None:
 
 
 def execute_once(nb, workdir) -> float:
-    return timed(lambda: NotebookClient(nb, timeout=600, kernel_name="python3",
-                                        resources={"metadata": {"path": str(workdir)}}).execute())
+    return timed(lambda: execute_locally(nb, workdir))
 
 
 def kernel_ready_seconds(warm: bool) -> float:

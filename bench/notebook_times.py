@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 from autograd_labs.course import REPO_ROOT, lab_names, notebook_path
+from autograd_labs.testing.notebooks import execute_locally
 from autograd_labs.testing.offline import seed_torch_home
 
 BUDGET_SECONDS = 20.0
@@ -26,9 +26,7 @@ def execution_seconds(nb: nbformat.NotebookNode, workdir: Path) -> float:
     times = []
     for _ in range(REPEATS):
         start = time.perf_counter()
-        client = NotebookClient(nbformat.from_dict(nb), timeout=600, kernel_name="python3",
-                                resources={"metadata": {"path": str(workdir)}})
-        client.execute()
+        execute_locally(nbformat.from_dict(nb), workdir)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 

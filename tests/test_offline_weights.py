@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from autograd_labs.course import REPO_ROOT, notebook_path
 from autograd_labs.testing import LABS
+from autograd_labs.testing.notebooks import execute_locally
 
 OFFLINE_SENTENCE = "could not be downloaded, so this lab continues with random weights"
 CUT_THE_NETWORK = """
@@ -24,7 +24,7 @@ def run_with_empty_cache(lab, tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty_torch_home"))
     nb = nbformat.read(notebook_path(REPO_ROOT, "source", lab), as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(CUT_THE_NETWORK))
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    execute_locally(nb, tmp_path, timeout=120)
     return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
@@ -41,6 +41,6 @@ def test_offline_prints_one_sentence_and_runs_on(lab, tmp_path, monkeypatch):
 def test_seeded_cache_loads_without_the_sentence(lab, tmp_path, torch_home):
     """With the cache seeded (as in the tests), the pretrained-weights call succeeds silently."""
     nb = nbformat.read(notebook_path(REPO_ROOT, "source", lab), as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    execute_locally(nb, tmp_path, timeout=120)
     output = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert OFFLINE_SENTENCE not in output

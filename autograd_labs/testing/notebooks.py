@@ -43,3 +43,18 @@ def insert_cell(nb, index: int, source: str):
 def cell_index(nb, grade_id: str) -> int:
     """Return the position of the cell with this grade_id."""
     return next(i for i, c in enumerate(nb.cells) if nbgrader_meta(c).get("grade_id") == grade_id)
+
+
+def execute_locally(nb, workdir: Path, *, timeout: int = 600, kernel_name: str = "python3"):
+    """Execute a notebook in workdir on a plain local kernel over Unix sockets, and return it.
+
+    Unix sockets (transport "ipc") keep the kernel off TCP, and with it the kernel's warning that TCP traffic
+    is unencrypted, which would otherwise print once for every notebook a benchmark or a test runs.
+    """
+    from nbclient import NotebookClient
+    from traitlets.config import Config
+
+    unix_sockets = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(workdir) / ".kernel")}})
+    client = NotebookClient(nb, config=unix_sockets, timeout=timeout, kernel_name=kernel_name,
+                            resources={"metadata": {"path": str(workdir)}})
+    return client.execute()
