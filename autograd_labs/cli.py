@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from autograd_labs.course import NbgraderError
+from autograd_labs.platforms import FORMATS, MATCH_FIELDS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,8 +39,25 @@ def build_parser() -> argparse.ArgumentParser:
     feedback = verbs.add_parser("feedback", parents=[course], help="HTML feedback for students, hidden tests hidden")
     feedback.add_argument("lab")
 
-    export = verbs.add_parser("export", parents=[course], help="grades CSV: one row per student per lab, with status")
-    export.add_argument("--output", type=Path, default=Path("grades.csv"), help="CSV file (default: grades.csv)")
+    export = verbs.add_parser("export", parents=[course],
+                              help="grades CSV (one row per student per lab, with status) or a learning platform's "
+                                   "grade import")
+    export.add_argument("--format", choices=FORMATS, default="csv",
+                        help="csv (ours, the default), or the file canvas, moodle, gradescope or blackboard imports")
+    export.add_argument("--roster", type=Path,
+                        help="the roster the platform exported (Canvas: Grades > Export; Moodle: Export > Plain text "
+                             "file; Gradescope: Roster > Download; Blackboard: Work Offline > Download)")
+    export.add_argument("--match-by", choices=MATCH_FIELDS, default="id",
+                        help="the gradebook's student field that identifies a student in the roster (default: id)")
+    export.add_argument("--roster-column",
+                        help="the roster column compared with --match-by (default per platform: Canvas 'SIS Login "
+                             "ID' for id, 'ID' for lms_user_id; Moodle 'ID number', 'Email address' for email; "
+                             "Gradescope 'SID', 'Email' for email; Blackboard 'Username', 'Student ID' for "
+                             "lms_user_id)")
+    export.add_argument("--lab", action="append", dest="labs", help="export only this lab (repeatable)")
+    export.add_argument("--output", type=Path,
+                        help="file to write (default: grades.csv, or grades-FORMAT.csv; Gradescope: one "
+                             "grades-gradescope-LAB.csv per lab)")
 
     sync = verbs.add_parser("sync-checks", parents=[course],
                             help="copy autograd_labs/checks.py into each source notebook's checks cell")
@@ -79,9 +97,7 @@ def run(args: argparse.Namespace) -> int:
         files = generate_feedback(args.course_dir, args.lab)
         print(f"wrote {len(files)} feedback files under {args.course_dir / 'feedback'}")
     elif args.verb == "export":
-        from autograd_labs.export import export
-
-        print(f"wrote {export(args.course_dir, args.output)}")
+        return run_export(args)
     elif args.verb == "sync-checks":
         from autograd_labs.sync_checks import sync_checks
 
@@ -96,6 +112,29 @@ def run(args: argparse.Namespace) -> int:
 
         for path in write_examples(args.course_dir):
             print(f"wrote {path}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Write our CSV, or a platform's grade import with its summary, and return the exit status."""
+    from autograd_labs.export import export, export_for_platform
+    from autograd_labs.platforms import TITLES
+
+    if args.format == "csv":
+        if args.roster or args.labs:
+            raise ValueError("--roster and --lab go with a platform's --format; our csv has every student and lab")
+        print(f"wrote {export(args.course_dir, args.output or Path('grades.csv'))}")
+        return 0
+    if not args.roster:
+        raise ValueError(f"--format {args.format} needs --roster: the roster {TITLES[args.format]} exported")
+    result = export_for_platform(args.course_dir, args.format, roster=args.roster,
+                                 output=args.output or Path(f"grades-{args.format}.csv"), match_field=args.match_by,
+                                 column=args.roster_column, labs=args.labs)
+    for path in result.files:
+        print(f"wrote {path}")
+    print(f"{result.students} students x {len(result.labs)} labs for {TITLES[args.format]}'s grade import")
+    for note in result.notes:
+        print(f"- {note}")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""The `export` verb: one CSV row per student per lab, with the gradebook's score and a status in plain words.
+"""The `export` verb: one CSV row per student per lab, with the gradebook's score and a status in plain words, or
+the file a learning platform's grade import takes (`--format canvas|moodle|gradescope|blackboard`, see platforms).
 
 Every student the course knows (in the gradebook or with a folder under submitted/) gets a row for every lab,
 including those who submitted nothing or a broken notebook.
@@ -10,6 +11,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from autograd_labs.course import db_url, load_course_config, notebook_path
+from autograd_labs.platforms import Export, Person, export_platform
 from autograd_labs.results import Status, StudentResult, read_statuses, sandboxed_from_word, write_csv
 
 
@@ -50,6 +52,27 @@ def class_results(course_dir: Path) -> list[StudentResult]:
     return results
 
 
+def class_people(course_dir: Path) -> tuple[list[Person], dict[str, float]]:
+    """Return every known student as the gradebook has them (id only for one known from submitted/ alone), and
+    {lab: max score} for each lab of the gradebook."""
+    course_dir = Path(course_dir).resolve()
+    with Gradebook(db_url(load_course_config(course_dir))) as gb:
+        records = {s.id: s for s in gb.students}
+        fields = ("first_name", "last_name", "email", "lms_user_id")
+        people = [Person(student, *(getattr(records[student], name) or "" for name in fields))
+                  if student in records else Person(student) for student in known_students(course_dir, gb)]
+        return people, {a.name: a.max_score for a in gb.assignments}
+
+
 def export(course_dir: Path, output: Path) -> Path:
     """Write the class's grades CSV to output and return its path."""
     return write_csv(class_results(course_dir), output)
+
+
+def export_for_platform(course_dir: Path, platform: str, *, roster: Path, output: Path, match_field: str = "id",
+                        column: str | None = None, labs: list[str] | None = None) -> Export:
+    """Write the class's grades as `platform`'s grade import takes them, matched to its roster; return what was
+    written and the notes to print (see autograd_labs.platforms)."""
+    people, max_scores = class_people(course_dir)
+    return export_platform(platform, class_results(course_dir), people, max_scores, roster_path=roster,
+                           output=output, match_field=match_field, column=column, labs=labs)
