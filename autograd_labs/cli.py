@@ -8,6 +8,7 @@ from pathlib import Path
 
 from autograd_labs.course import NbgraderError
 from autograd_labs.platforms import FORMATS, MATCH_FIELDS
+from autograd_labs.similarity import MIN_CHARS, THRESHOLD
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="file to write (default: grades.csv, or grades-FORMAT.csv; Gradescope: one "
                              "grades-gradescope-LAB.csv per lab)")
 
+    similar = verbs.add_parser("similarity", parents=[course],
+                               help="pairs of students whose answers are alike enough to be worth a look (HTML and "
+                                    "CSV report; never a verdict, grades unchanged)")
+    similar.add_argument("lab")
+    similar.add_argument("--threshold", type=float, default=THRESHOLD,
+                         help=f"share of fingerprints in common from which a pair is listed (default: {THRESHOLD})")
+    similar.add_argument("--min-chars", type=int, default=MIN_CHARS,
+                         help=f"an answer with fewer fingerprinted characters does not count (default: {MIN_CHARS})")
+    similar.add_argument("--output", type=Path, help="folder for LAB.html and LAB.csv (default: reports/similarity/)")
+
     sync = verbs.add_parser("sync-checks", parents=[course],
                             help="copy autograd_labs/checks.py into each source notebook's checks cell")
     sync.add_argument("labs", nargs="*", help="labs to bring in step (all labs by default)")
@@ -98,6 +109,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {len(files)} feedback files under {args.course_dir / 'feedback'}")
     elif args.verb == "export":
         return run_export(args)
+    elif args.verb == "similarity":
+        from autograd_labs.similarity import similarity_report
+
+        report = similarity_report(args.course_dir, args.lab, output=args.output, threshold=args.threshold,
+                                   min_chars=args.min_chars)
+        pairs = f"{len(report.pairs)} pair{'' if len(report.pairs) == 1 else 's'}"
+        print(f"compared the answers of {len(report.students)} students in {args.lab}: {pairs} worth a look (not a "
+              f"verdict; no grade changes)")
+        for pair in report.pairs[:20]:
+            shares = ", ".join(f"{g} {share:.0%}" for g, share in pair.shared.items())
+            print(f"  {pair.first}  {pair.second}  {pair.similarity:.0%}  ({shares})")
+        if len(report.pairs) > 20:
+            print(f"  ... and {len(report.pairs) - 20} more in the CSV")
+        for note in report.notes:
+            print(note)
+        print(f"wrote {report.html} (matching lines side by side) and {report.csv}")
     elif args.verb == "sync-checks":
         from autograd_labs.sync_checks import sync_checks
 

@@ -56,7 +56,7 @@ def test_every_verb_takes_the_course_directory(tmp_path):
     """Each verb of `autograd-labs` accepts --course-dir, as the README says."""
     parser = build_parser()
     verbs = next(action for action in parser._actions if action.dest == "verb").choices
-    required = {"collect": ["lab"], "grade": ["lab"], "feedback": ["lab"]}
+    required = {"collect": ["lab"], "grade": ["lab"], "feedback": ["lab"], "similarity": ["lab"]}
     for verb in verbs:
         args = parser.parse_args([verb, *required.get(verb, []), "--course-dir", str(tmp_path)])
         assert args.course_dir == tmp_path, verb
