@@ -40,6 +40,7 @@ lint: venv
 bench: venv
 	$(BIN)/python bench/notebook_times.py
 	$(BIN)/python bench/grading.py
+	$(BIN)/python bench/similarity.py
 
 # Grade every catalogued wrong answer and correct alternative (tests/*_answers/); fails if a test misjudges one.
 mutants: venv
