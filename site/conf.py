@@ -21,5 +21,7 @@ html_theme = "furo"  # installed from PyPI with its assets: the pages load nothi
 html_title = "Autograd labs"
 html_static_path = ["_static"]
 html_css_files = ["course.css"]
+html_js_files = ["course.js"]  # keyboard access to blocks that scroll sideways
+html_favicon = "_static/favicon.svg"  # else the browser asks for /favicon.ico, which a static host lacks
 html_copy_source = False
 html_show_sourcelink = False
