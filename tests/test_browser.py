@@ -1,5 +1,4 @@
-"""What a student sees, checked in headless Chromium: the course website (console errors, internal links, axe-core's
-WCAG 2.1 A/AA rules) and the path through Lab 1 in JupyterLab. Screenshots and axe's results go to build/browser/."""
+"""What a student sees in headless Chromium: the course website, its accessibility, and Lab 1 in JupyterLab."""
 from __future__ import annotations
 
 import json
@@ -27,7 +26,7 @@ from autograd_labs.testing.browser import (
 from autograd_labs.testing.notebooks import cell_index
 
 pytestmark = pytest.mark.browser
-ARTIFACTS = REPO_ROOT / "build" / "browser"
+ARTIFACTS = REPO_ROOT / "build" / "browser"  # screenshots and axe-core's results, kept for a person to look at
 AXE_PAGES = {"home": "index.html", "lesson": "lessons/lab01_forward_backward.html",
              "lab": "labs/lab01_forward_backward.html"}
 

@@ -1,5 +1,4 @@
-"""The course website (`make site`): every lesson and lab has its page, figures carry their description as alt text,
-labs link to Colab and to their download, math is MathML, and no page loads anything from another host."""
+"""The course website as `make site` builds it: its pages, alt text, links and math, with nothing from elsewhere."""
 from __future__ import annotations
 
 import re
