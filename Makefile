@@ -10,7 +10,7 @@ STAMP := $(VENV)/.pins-$(PINS_HASH)
 PYTEST_ARGS ?=
 LABS ?=
 
-.PHONY: venv test grade release examples lint bench mutants clean
+.PHONY: venv test grade release examples lint bench mutants site clean
 
 venv: $(STAMP)
 
@@ -33,6 +33,10 @@ release: venv
 
 examples: venv
 	$(BIN)/autograd-labs write-examples
+
+# The course website (lessons with outputs, labs' student versions) into build/site/; see the README to publish it.
+site: venv
+	$(BIN)/autograd-labs site
 
 lint: venv
 	$(BIN)/ruff check .

@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     sync = verbs.add_parser("sync-checks", parents=[course],
                             help="copy autograd_labs/checks.py into each source notebook's checks cell")
     sync.add_argument("labs", nargs="*", help="labs to bring in step (all labs by default)")
+    site = verbs.add_parser("site", parents=[course], help="build the course website into build/site (make site)")
+    site.add_argument("--output", type=Path, help="folder of the built site (default: build/site in the course)")
     verbs.add_parser("grade-example", parents=[course],
                      help="grade the bundled example class in build/example-course (make grade)")
     verbs.add_parser("write-examples", parents=[course],
@@ -130,6 +132,10 @@ def run(args: argparse.Namespace) -> int:
 
         for lab in sync_checks(args.course_dir, args.labs or None):
             print(f"updated the checks cell of source/{lab}")
+    elif args.verb == "site":
+        from autograd_labs.website import build
+
+        print(f"built the course website in {build(args.output, root=args.course_dir)}")
     elif args.verb == "grade-example":
         from autograd_labs.example_class import print_example_class
 

@@ -58,6 +58,14 @@ def strict_python3_kernel(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def website(tmp_path_factory) -> Path:
+    """The course website, built once for the session as `make site` builds it (into a scratch folder)."""
+    from autograd_labs.website import build
+
+    return build(tmp_path_factory.mktemp("website") / "site")
+
+
+@pytest.fixture(scope="session")
 def course(tmp_path_factory) -> Path:
     """A scratch course directory with every lab generated (release/ and gradebook), shared by the session.
 
