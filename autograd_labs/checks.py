@@ -46,9 +46,12 @@ class Checks:
         passed = self.run - len(self.failures)
         if self.run <= self.visible:
             if self.failures:
-                raise AssertionError(f"{passed} of {self.run} visible checks passed. Failed:{failed}")
+                counted = (f"{passed} of {self.run} visible checks passed" if self.run > 1
+                           else "The visible check failed")
+                raise AssertionError(f"{counted}. Failed:{failed}")
+            counted = "The visible check passed" if self.run == 1 else f"All {self.run} visible checks passed"
             more = "1 more check runs" if self.hidden == 1 else f"{self.hidden} more checks run"
-            print(f"All {self.run} visible checks passed. {more} when your work is graded.")
+            print(f"{counted}. {more} when your work is graded.")
             return None
         if passed == 0:
             raise AssertionError(f"None of the {self.run} checks passed:{failed}")

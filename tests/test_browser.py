@@ -129,8 +129,9 @@ def first_exercise(lab: str) -> tuple[int, int, str, str]:
     exercise = exercises(release)[0]
     answer, test = cell_index(release, exercise.grade_id), cell_index(release, exercise.test_ids[0])
     solution = next(c for c in source.cells if nbgrader_meta(c).get("grade_id") == exercise.grade_id)
-    visible = re.search(r"Checks\(.*visible=(\d+)", release.cells[test].source)[1]
-    return answer, test, solution_code(solution), f"All {visible} visible checks passed."
+    visible = int(re.search(r"Checks\(.*visible=(\d+)", release.cells[test].source)[1])
+    passed = "The visible check passed." if visible == 1 else f"All {visible} visible checks passed."
+    return answer, test, solution_code(solution), passed
 
 
 CELLS = "return Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell'))"

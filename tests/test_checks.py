@@ -39,6 +39,14 @@ def test_the_students_copy_fails_on_any_failed_visible_check(capsys):
     assert "All 2 visible checks passed. 1 more check runs when your work is graded." in capsys.readouterr().out
 
 
+def test_one_visible_check_is_spoken_of_in_the_singular(capsys):
+    """A cell with one visible check says 'The visible check passed' (or failed), never 'All 1 visible checks'."""
+    with pytest.raises(AssertionError, match=r"^The visible check failed\. Failed:\n  - check 0: the sign is wrong"):
+        one_cell(1, 1, 2, ["the sign is wrong"])
+    assert one_cell(1, 1, 2, [True]) is None
+    assert "The visible check passed. 2 more checks run when your work is graded." in capsys.readouterr().out
+
+
 def test_a_crash_fails_only_its_own_check():
     """Any exception inside a check fails that check; an interrupt still stops the cell."""
     checks = shared.Checks(points=2, visible=1, hidden=1)
