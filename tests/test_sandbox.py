@@ -72,6 +72,9 @@ def attacked_class(request, tmp_path_factory, listener):
     course_dir = new_course(tmp_path_factory.mktemp("sandbox"), labs=[LAB])
     with open(course_dir / "nbgrader_config.py", "a") as config:
         config.write(f"\nc.AutogradLabs.warm_kernels = {request.param}\n")
+        # Forking a kernel that has torch imported 512 times can pass the 30 s cell limit on a busy 2-core machine;
+        # the test is about what the sandbox stops, so the fork bomb gets time to reach the process limit.
+        config.write("c.Execute.timeout = 120\n")
     generate(course_dir, [LAB])
     source, release = read_notebook(course_dir, "source", LAB), read_notebook(course_dir, "release", LAB)
     solved = with_solutions(release, source, [e.grade_id for e in exercises(source)])
