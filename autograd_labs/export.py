@@ -24,44 +24,49 @@ def known_students(course_dir: Path, gb: Gradebook) -> list[str]:
     return sorted(students)
 
 
-def class_results(course_dir: Path) -> list[StudentResult]:
-    """Return a result for every known student in every lab of the gradebook."""
+def open_gradebook(course_dir: Path) -> Gradebook:
+    """Return the course's gradebook, to be used as a context manager."""
+    return Gradebook(db_url(load_course_config(course_dir)))
+
+
+def class_results(course_dir: Path, gb: Gradebook | None = None) -> list[StudentResult]:
+    """Return a result for every known student in every lab of the gradebook (gb: the gradebook, if already open)."""
     course_dir = Path(course_dir).resolve()
+    if gb is None:
+        with open_gradebook(course_dir) as gb:
+            return class_results(course_dir, gb)
     results = []
-    with Gradebook(db_url(load_course_config(course_dir))) as gb:
-        students = known_students(course_dir, gb)
-        for assignment in sorted(gb.assignments, key=lambda a: a.name):
-            lab, total = assignment.name, assignment.max_score
-            statuses = read_statuses(course_dir, lab)
-            for student in students:
-                try:
-                    score = gb.find_submission(lab, student).score
-                except MissingEntry:
-                    score = None
-                sandboxed = None
-                if student in statuses:
-                    status, message = Status(statuses[student]["status"]), statuses[student]["message"]
-                    sandboxed = sandboxed_from_word(statuses[student]["sandboxed"])
-                elif score is not None:
-                    status, message = Status.GRADED, ""
-                elif notebook_path(course_dir, "submitted", lab, student).is_file():
-                    status, message = Status.NOT_GRADED, f"{student}: submitted but not graded yet"
-                else:
-                    status, message = Status.MISSING, f"{student}: nothing submitted for {lab}"
-                results.append(StudentResult(student, lab, status, score or 0.0, total, message, sandboxed))
+    students = known_students(course_dir, gb)
+    for assignment in sorted(gb.assignments, key=lambda a: a.name):
+        lab, total = assignment.name, assignment.max_score
+        statuses = read_statuses(course_dir, lab)
+        for student in students:
+            try:
+                score = gb.find_submission(lab, student).score
+            except MissingEntry:
+                score = None
+            sandboxed = None
+            if student in statuses:
+                status, message = Status(statuses[student]["status"]), statuses[student]["message"]
+                sandboxed = sandboxed_from_word(statuses[student]["sandboxed"])
+            elif score is not None:
+                status, message = Status.GRADED, ""
+            elif notebook_path(course_dir, "submitted", lab, student).is_file():
+                status, message = Status.NOT_GRADED, f"{student}: submitted but not graded yet"
+            else:
+                status, message = Status.MISSING, f"{student}: nothing submitted for {lab}"
+            results.append(StudentResult(student, lab, status, score or 0.0, total, message, sandboxed))
     return results
 
 
-def class_people(course_dir: Path) -> tuple[list[Person], dict[str, float]]:
-    """Return every known student as the gradebook has them (id only for one known from submitted/ alone), and
-    {lab: max score} for each lab of the gradebook."""
-    course_dir = Path(course_dir).resolve()
-    with Gradebook(db_url(load_course_config(course_dir))) as gb:
-        records = {s.id: s for s in gb.students}
-        fields = ("first_name", "last_name", "email", "lms_user_id")
-        people = [Person(student, *(getattr(records[student], name) or "" for name in fields))
-                  if student in records else Person(student) for student in known_students(course_dir, gb)]
-        return people, {a.name: a.max_score for a in gb.assignments}
+def class_people(course_dir: Path, gb: Gradebook) -> tuple[list[Person], dict[str, float]]:
+    """Return every known student as the open gradebook has them (id only for one known from submitted/ alone),
+    and {lab: max score} for each lab of the gradebook."""
+    records = {s.id: s for s in gb.students}
+    fields = ("first_name", "last_name", "email", "lms_user_id")
+    people = [Person(student, *(getattr(records[student], name) or "" for name in fields))
+              if student in records else Person(student) for student in known_students(course_dir, gb)]
+    return people, {a.name: a.max_score for a in gb.assignments}
 
 
 def export(course_dir: Path, output: Path) -> Path:
@@ -73,6 +78,9 @@ def export_for_platform(course_dir: Path, platform: str, *, roster: Path, output
                         column: str | None = None, labs: list[str] | None = None) -> Export:
     """Write the class's grades as `platform`'s grade import takes them, matched to its roster; return what was
     written and the notes to print (see autograd_labs.platforms)."""
-    people, max_scores = class_people(course_dir)
-    return export_platform(platform, class_results(course_dir), people, max_scores, roster_path=roster,
+    course_dir = Path(course_dir).resolve()
+    with open_gradebook(course_dir) as gb:
+        results = class_results(course_dir, gb)
+        people, max_scores = class_people(course_dir, gb)
+    return export_platform(platform, results, people, max_scores, roster_path=roster,
                            output=output, match_field=match_field, column=column, labs=labs)
