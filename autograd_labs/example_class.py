@@ -57,20 +57,26 @@ def write_examples(root: Path = REPO_ROOT) -> list[Path]:
 
 
 def grade_example_class(root: Path = REPO_ROOT, course_dir: Path | None = None,
-                        release_dir: Path | None = None, *, progress: bool = False) -> list[StudentResult]:
+                        release_dir: Path | None = None, *, labs: list[str] | None = None,
+                        progress: bool = False) -> list[StudentResult]:
     """Regenerate release/, grade the example class in a scratch course, write feedback and grades.csv.
 
     Returns the results; the scratch course (default build/example-course) keeps everything nbgrader wrote.
     The regenerated student versions go to release_dir (default root/release, where they are committed).
+    `labs` limits the class to some labs (default: every lab).
     """
     course_dir = Path(course_dir or root / "build" / "example-course")
     if course_dir.exists():
         shutil.rmtree(course_dir)
-    labs = lab_names(root)
+    labs = labs or lab_names(root)
     new_course(course_dir, root, labs)
     generate(course_dir, labs)
     copy_release(course_dir, labs, Path(release_dir or root / "release"))
-    shutil.copytree(root / EXAMPLES_DIR / "submitted", course_dir / "submitted")
+    for relative in example_submissions(root):
+        if relative.parts[-2] in labs:
+            target = course_dir / relative.relative_to(EXAMPLES_DIR)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(root / relative, target)
     results = grade_labs(course_dir, labs, progress=progress)  # every lab's notebooks on one local cluster
     for lab in labs:
         generate_feedback(course_dir, lab)

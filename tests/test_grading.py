@@ -6,11 +6,12 @@ import csv
 import nbformat
 import pytest
 
-from autograd_labs.course import REPO_ROOT, lab_names, notebook_path
+from autograd_labs.course import REPO_ROOT, notebook_path
 from autograd_labs.example_class import grade_example_class, partial_ids
 from autograd_labs.exercises import exercises
 from autograd_labs.results import Status
 from autograd_labs.testing import LABS
+from autograd_labs.testing.class_run import EXAMPLE_PARTIAL
 from autograd_labs.testing.notebooks import read_notebook, tree_digest
 
 EXERCISES = [(lab, exercise) for lab in LABS
@@ -41,27 +42,39 @@ def test_one_right_answer_scores_its_points(lab_results, lab, exercise):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("lab", LABS)
+def test_example_partial_scores_its_points(lab_results, lab):
+    """The example class's partial submission (examples/, as committed) earns exactly the points of the exercises
+    it solves. Its solution and blank submissions are all_right and blank_release, which test_release_sync keeps
+    identical to them and the tests above and test_release_blank judge."""
+    source = read_notebook(REPO_ROOT, "source", lab)
+    points = {e.grade_id: e.points for e in exercises(source)}
+    partial = sum(points[i] for i in partial_ids(source))
+    result = lab_results[lab][EXAMPLE_PARTIAL]
+    assert 0 < partial < sum(points.values())
+    assert (result.status, result.score) == (Status.GRADED, partial), result.message
+
+
+@pytest.mark.slow
 def test_example_class(tmp_path):
-    """`make grade`'s example class: solution full marks, blank 0, partial exactly its points; feedback and CSV."""
+    """`make grade`'s example class, end to end for one lab: solution full marks, blank 0, partial exactly its
+    points, feedback for each and the CSV; examples/ unchanged. (Every lab's partial is judged above.)"""
+    lab = LABS[0]
     course_dir, release_dir = tmp_path / "course", tmp_path / "release"
     before = tree_digest(REPO_ROOT / "examples")
-    results = grade_example_class(REPO_ROOT, course_dir, release_dir)
+    results = grade_example_class(REPO_ROOT, course_dir, release_dir, labs=[lab])
     scores = {(r.student, r.lab): (r.status, r.score, r.max_score) for r in results}
-    expected = {}
-    for lab in lab_names(REPO_ROOT):  # the example class always holds every lab
-        source = nbformat.read(notebook_path(REPO_ROOT, "source", lab), as_version=4)
-        points = {e.grade_id: e.points for e in exercises(source)}
-        total = sum(points.values())
-        partial = sum(points[i] for i in partial_ids(source))
-        assert 0 < partial < total
-        expected |= {("solution", lab): (Status.GRADED, total, total), ("blank", lab): (Status.GRADED, 0, total),
-                     ("partial", lab): (Status.GRADED, partial, total)}
+    source = nbformat.read(notebook_path(REPO_ROOT, "source", lab), as_version=4)
+    points = {e.grade_id: e.points for e in exercises(source)}
+    total = sum(points.values())
+    partial = sum(points[i] for i in partial_ids(source))
+    expected = {("solution", lab): (Status.GRADED, total, total), ("blank", lab): (Status.GRADED, 0, total),
+                ("partial", lab): (Status.GRADED, partial, total)}
     assert scores == expected
     assert tree_digest(REPO_ROOT / "examples") == before
     with open(course_dir / "grades.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert {(row["student_id"], row["lab"], row["status"], float(row["score"])) for row in rows} == {
         (student, lab, str(status), score) for (student, lab), (status, score, _) in expected.items()}
-    for lab in lab_names(REPO_ROOT):
-        for student in ["solution", "blank", "partial"]:
-            assert (course_dir / "feedback" / student / lab / f"{lab}.html").is_file()
+    for student in ["solution", "blank", "partial"]:
+        assert (course_dir / "feedback" / student / lab / f"{lab}.html").is_file()

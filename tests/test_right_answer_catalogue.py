@@ -47,14 +47,14 @@ def test_an_uncovered_exercise_is_reported():
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CATALOGUE, ids=[p.stem for p in CATALOGUE])
 def test_every_alternative_earns_full_marks(path, class_run):
-    """Graded through the real pipeline, each correct alternative is graded and scores exactly full marks."""
+    """Graded through the real pipeline, each correct alternative is graded and its exercise scores exactly full
+    marks."""
     lab = path.stem
     if lab not in LABS:
         pytest.skip(f"{lab} is not among the labs of this run")
-    entries = class_run.right[lab]
-    assert len(entries) == sum(len(answers) for answers in load(path).values())
-    results = [class_run.results[lab, student] for student in entries]
-    assert results and all(r.max_score > 0 for r in results)
-    short = [f"{entries[r.student].grade_id} / {entries[r.student].name}: {r.score:g} of {r.max_score:g} "
-             f"({r.status})" for r in results if (r.status, r.score) != (Status.GRADED, r.max_score)]
+    verdicts = class_run.right[lab]
+    assert len(verdicts) == sum(len(answers) for answers in load(path).values())
+    assert all(v.answer.max_points > 0 for v in verdicts.values())
+    short = [f"{v.answer.grade_id} / {v.answer.name}: {v.score:g} of {v.answer.max_points:g} ({v.status})"
+             for v in verdicts.values() if (v.status, v.score) != (Status.GRADED, v.answer.max_points)]
     assert short == [], "correct alternatives that are not graded with exactly full marks"

@@ -34,22 +34,20 @@ def test_a_stale_entry_is_reported():
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CATALOGUE, ids=[p.stem for p in CATALOGUE])
 def test_every_wrong_answer_loses_points(path, class_run):
-    """Graded through the real pipeline, each catalogued wrong answer is graded and scores less than full marks;
-    a partly right one earns exactly the points the catalogue gives it."""
+    """Graded through the real pipeline, each catalogued wrong answer is graded and its exercise scores less than
+    full marks; a partly right one earns exactly the points the catalogue gives it."""
     lab = path.stem
     if lab not in LABS:
         pytest.skip(f"{lab} is not among the labs of this run")
-    entries = class_run.wrong[lab]
-    assert len(entries) == sum(len(answers) for answers in load(path).values())
-    results = [class_run.results[lab, student] for student in entries]
-    full_marks = [f"{entries[r.student].grade_id}: {r.student}" for r in results if r.score >= r.max_score]
+    verdicts = class_run.wrong[lab]
+    assert len(verdicts) == sum(len(answers) for answers in load(path).values())
+    full_marks = [f"{v.answer.grade_id}: {v.answer.name}" for v in verdicts.values()
+                  if v.answer.points is None and v.score >= v.answer.max_points]
     assert full_marks == [], "wrong answers that earn full marks"
-    partial = {student: entry for student, entry in entries.items() if entry.points is not None}
-    missed = [f"{entry.grade_id}: {entry.name} earned {result.score - (result.max_score - entry.max_points):g} "
-              f"of {entry.max_points:g}, not {entry.points:g}"
-              for student, entry in partial.items() for result in [class_run.results[lab, student]]
-              if abs(result.max_score - result.score - (entry.max_points - entry.points)) > 1e-6]
+    missed = [f"{v.answer.grade_id}: {v.answer.name} earned {v.score:g} of {v.answer.max_points:g}, "
+              f"not {v.answer.points:g}" for v in verdicts.values()
+              if v.answer.points is not None and abs(v.score - v.answer.points) > 1e-6]
     assert missed == [], "partly right answers that do not earn exactly their part"
-    not_graded = [f"{entries[r.student].grade_id}: {r.student} ({r.status}: {r.message})" for r in results
-                  if r.status != Status.GRADED]
+    not_graded = [f"{v.answer.grade_id}: {v.answer.name} ({v.status}: {v.message})" for v in verdicts.values()
+                  if v.status != Status.GRADED]
     assert not_graded == [], "wrong answers the grader did not grade as it grades any submission"

@@ -91,6 +91,44 @@ def uncovered(lab: str, catalogue: dict, root: Path = REPO_ROOT) -> list[str]:
 
 
 @dataclass
+class Answer:
+    """One catalogued answer: its key (unique in the lab), exercise, name, cell, and the points it must earn."""
+
+    key: str
+    grade_id: str
+    name: str
+    cell: str
+    points: float | None  # the exact score it must earn on its exercise, when the catalogue gives one
+    max_points: float  # the exercise's maximum
+
+
+def answers(course_dir: Path, lab: str, catalogue: dict, prefix: str) -> list[Answer]:
+    """Return the catalogue's answers in file order, keyed f"{prefix}_{grade_id}_{number}", number counting the
+    answers of that exercise from 0."""
+    source = nbformat.read(notebook_path(course_dir, "source", lab), as_version=4)
+    maximum = {e.grade_id: e.points for e in exercises(source)}
+    return [Answer(f"{prefix}_{grade_id}_{number}", grade_id, name, answer_cell(entry), expected_points(entry),
+                   maximum.get(grade_id, 0.0))
+            for grade_id, entries in catalogue.items() for number, (name, entry) in enumerate(entries.items())]
+
+
+def solved_notebook(course_dir: Path, lab: str):
+    """Return the lab's release version with every exercise's solution filled in."""
+    source = nbformat.read(notebook_path(course_dir, "source", lab), as_version=4)
+    release = nbformat.read(notebook_path(course_dir, "release", lab), as_version=4)
+    return with_solutions(release, source, [e.grade_id for e in exercises(source)])
+
+
+def with_answers(solved, chosen: list[Answer]):
+    """Return a copy of a solved notebook with each chosen answer in place of its exercise's solution."""
+    nb = copy.deepcopy(solved)
+    cells = {nbgrader_meta(c).get("grade_id"): c for c in nb.cells if nbgrader_meta(c).get("solution")}
+    for answer in chosen:
+        cells[answer.grade_id].source = answer.cell
+    return nb
+
+
+@dataclass
 class Entry:
     """One catalogued answer, as a submission: which exercise, which answer, and the whole notebook."""
 
@@ -102,19 +140,8 @@ class Entry:
 
 
 def submissions(course_dir: Path, lab: str, catalogue: dict, prefix: str) -> dict[str, Entry]:
-    """Return {student: Entry}: the lab's full solution with one exercise replaced by a catalogued answer.
-
-    Students are named f"{prefix}_{grade_id}_{number}", number counting the answers of that exercise from 0.
-    """
-    source = nbformat.read(notebook_path(course_dir, "source", lab), as_version=4)
-    release = nbformat.read(notebook_path(course_dir, "release", lab), as_version=4)
-    solved = with_solutions(release, source, [e.grade_id for e in exercises(source)])
-    maximum = {e.grade_id: e.points for e in exercises(source)}
-    built = {}
-    for grade_id, entries in catalogue.items():
-        for number, (name, entry) in enumerate(entries.items()):
-            nb = copy.deepcopy(solved)
-            next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == grade_id).source = answer_cell(entry)
-            built[f"{prefix}_{grade_id}_{number}"] = Entry(grade_id, name, nb, expected_points(entry),
-                                                           maximum.get(grade_id, 0.0))
-    return built
+    """Return {student: Entry}: the lab's full solution with one exercise replaced by a catalogued answer, the
+    student named by the answer's key."""
+    solved = solved_notebook(course_dir, lab)
+    return {a.key: Entry(a.grade_id, a.name, with_answers(solved, [a]), a.points, a.max_points)
+            for a in answers(course_dir, lab, catalogue, prefix)}
