@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -34,10 +35,17 @@ def class_of_four(course_dir):
     return ["ada", "ben", "cai", "dee"]
 
 
-def new_class(path):
-    """A scratch course with LAB generated and four submissions."""
-    course_dir = new_course(path, labs=[LAB])
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """A course with LAB generated (its release version and gradebook), made once; each class starts from a copy."""
+    course_dir = new_course(tmp_path_factory.mktemp("generated"), labs=[LAB])
     generate(course_dir, [LAB])
+    return course_dir
+
+
+def new_class(path, generated):
+    """A scratch course with LAB generated and four submissions."""
+    course_dir = Path(shutil.copytree(generated, path))
     return course_dir, class_of_four(course_dir)
 
 
@@ -52,17 +60,17 @@ def gradebook_rows(course_dir) -> dict:
 
 
 @pytest.fixture(scope="module")
-def graded_in_parallel(tmp_path_factory):
+def graded_in_parallel(tmp_path_factory, generated):
     """A class graded with two local Dask workers."""
-    course_dir, students = new_class(tmp_path_factory.mktemp("parallel"))
+    course_dir, students = new_class(tmp_path_factory.mktemp("parallel") / "course", generated)
     return course_dir, students, grade(course_dir, LAB, jobs=2)
 
 
 @pytest.mark.slow
-def test_scores_match_serial_nbgrader(graded_in_parallel, tmp_path):
+def test_scores_match_serial_nbgrader(graded_in_parallel, generated, tmp_path):
     """Every grade cell of every student scores what serial `nbgrader autograde` gives it."""
     course_dir, students, results = graded_in_parallel
-    serial_dir, _ = new_class(tmp_path / "serial")
+    serial_dir, _ = new_class(tmp_path / "serial", generated)
     finished = run_nbgrader(["autograde", LAB, "--force"], serial_dir)
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert [r.status for r in results] == [Status.GRADED] * 4
@@ -118,10 +126,10 @@ def dask_cluster(tmp_path):
 
 
 @pytest.mark.slow
-def test_grading_through_a_dask_scheduler(dask_cluster, graded_in_parallel, tmp_path):
+def test_grading_through_a_dask_scheduler(dask_cluster, graded_in_parallel, generated, tmp_path):
     """A class graded through `dask scheduler` + two `dask worker`s scores exactly as with local workers."""
     address, _ = dask_cluster
-    course_dir, _ = new_class(tmp_path / "remote")
+    course_dir, _ = new_class(tmp_path / "remote", generated)
     results = grade(course_dir, LAB, scheduler=address)
     local = graded_in_parallel[2]
     assert [(r.student, r.status, r.score) for r in results] == [(r.student, r.status, r.score) for r in local]
@@ -133,10 +141,10 @@ SLOW_SECONDS = 3
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_run(dask_cluster, tmp_path):
+def test_a_worker_killed_mid_run(dask_cluster, generated, tmp_path):
     """Killing a worker while it executes a notebook costs that task a retry; every student is accounted for."""
     address, workers = dask_cluster
-    course_dir, students = new_class(tmp_path / "killed")
+    course_dir, students = new_class(tmp_path / "killed", generated)
     slow = with_solutions(read_notebook(course_dir, "release", LAB), read_notebook(course_dir, "source", LAB),
                           [e.grade_id for e in exercises(read_notebook(course_dir, "source", LAB))])
     first = next(c for c in slow.cells if nbgrader_meta(c).get("solution"))
@@ -167,12 +175,12 @@ def test_a_worker_killed_mid_run(dask_cluster, tmp_path):
     assert by_student["ada"].score == total and by_student["ben"].score == 0
 
 
-def test_the_task_reads_nothing_from_the_course(tmp_path, monkeypatch):
+def test_the_task_reads_nothing_from_the_course(generated, tmp_path, monkeypatch):
     """execute_submission needs only its arguments: it runs with the course directory gone."""
     from autograd_labs.grading.prepare import sanitize
     from autograd_labs.grading.worker.execute import execute_submission
 
-    course_dir, _ = new_class(tmp_path / "course")
+    course_dir, _ = new_class(tmp_path / "course", generated)
     text = (course_dir / "submitted" / "ada" / LAB / f"{LAB}.ipynb").read_text()
     prepared = sanitize(load_course_config(course_dir), LAB, "ada", text)
     assert prepared.repairs == [] and prepared.submission is None
