@@ -58,12 +58,13 @@ def write_examples(root: Path = REPO_ROOT) -> list[Path]:
 
 def grade_example_class(root: Path = REPO_ROOT, course_dir: Path | None = None,
                         release_dir: Path | None = None, *, labs: list[str] | None = None,
-                        progress: bool = False) -> list[StudentResult]:
+                        progress: bool = False, client=None) -> list[StudentResult]:
     """Regenerate release/, grade the example class in a scratch course, write feedback and grades.csv.
 
     Returns the results; the scratch course (default build/example-course) keeps everything nbgrader wrote.
     The regenerated student versions go to release_dir (default root/release, where they are committed).
-    `labs` limits the class to some labs (default: every lab).
+    `labs` limits the class to some labs (default: every lab); `client`, an open Dask client, grades it
+    (default: a local cluster started for the run).
     """
     course_dir = Path(course_dir or root / "build" / "example-course")
     if course_dir.exists():
@@ -72,12 +73,10 @@ def grade_example_class(root: Path = REPO_ROOT, course_dir: Path | None = None,
     new_course(course_dir, root, labs)
     generate(course_dir, labs)
     copy_release(course_dir, labs, Path(release_dir or root / "release"))
-    for relative in example_submissions(root):
-        if relative.parts[-2] in labs:
-            target = course_dir / relative.relative_to(EXAMPLES_DIR)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(root / relative, target)
-    results = grade_labs(course_dir, labs, progress=progress)  # every lab's notebooks on one local cluster
+    for student in ("solution", "blank", "partial"):  # the committed examples (test_release_sync keeps them current)
+        for lab in labs:
+            shutil.copytree(root / EXAMPLES_DIR / "submitted" / student / lab, course_dir / "submitted" / student / lab)
+    results = grade_labs(course_dir, labs, progress=progress, client=client)  # every lab's notebooks at once
     for lab in labs:
         generate_feedback(course_dir, lab)
     export(course_dir, course_dir / "grades.csv")

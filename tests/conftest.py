@@ -58,6 +58,22 @@ def strict_python3_kernel(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def grading_client(torch_home, strict_python3_kernel):
+    """A local Dask cluster of two workers, shared by the tests that grade a class without testing the cluster.
+
+    Starting one (two worker processes, each with its warm-kernel template) costs about 12 CPU-seconds; the tests
+    of the cluster itself (test_grade_parallel, test_remote_workers) still start their own.
+    """
+    from autograd_labs.grading.cluster import dask_client
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv("PATH", tool_env()["PATH"])  # the workers' environment is this process's as they start
+    with dask_client(2) as client:
+        yield client
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
 def website(tmp_path_factory) -> Path:
     """The course website, built once for the session as `make site` builds it (into a scratch folder)."""
     from autograd_labs.website import build

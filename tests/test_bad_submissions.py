@@ -1,6 +1,6 @@
 """Bad submissions never stop a class: each gets a plain status and message, the others are graded as usual.
 
-One class holds a case per student; it is graded with one job and with two, and nothing under submitted/ may
+One class holds a case per student; it is graded on cold kernels and on warm ones, and nothing under submitted/ may
 change. Cases are built in code from the lab's own notebooks, so they follow the labs as they change.
 """
 from __future__ import annotations
@@ -20,13 +20,14 @@ from autograd_labs.grading.prepare import THIS_LAB_SHARE, realign, resemblance
 from autograd_labs.grading.worker import execute
 from autograd_labs.release import generate
 from autograd_labs.results import Status
-from autograd_labs.testing import LABS
+from autograd_labs.testing import LABS, QUICK_LAB
 from autograd_labs.testing.notebooks import cell_index, insert_cell, read_notebook, submit, tree_digest
 
 FILES = Path(__file__).parent / "files"
-LAB = LABS[0]
-# Long enough for a cold kernel's imports on a busy machine; the infinite loop holds its worker this long.
-CELL_SECONDS = 30
+LAB = QUICK_LAB
+# Long enough for a cold kernel's imports on a busy machine (QUICK_LAB's take about 1 s alone); the infinite loop
+# holds its worker this long.
+CELL_SECONDS = 15
 
 
 def build_cases(course_dir):
@@ -62,6 +63,15 @@ def build_cases(course_dir):
     for cell in other_stripped.cells:
         cell.metadata.pop("nbgrader", None)
     after_second = cell_index(solved, second.test_ids[-1]) + 1
+    # a student copies a test cell to experiment with it, and copies an answer cell before rewriting it
+    copied = copy.deepcopy(solved)
+    test_index, answer_index = cell_index(solved, first.test_ids[0]), cell_index(solved, second.grade_id)
+    copied.cells.insert(test_index + 1, copy.deepcopy(solved.cells[test_index]))
+    copied.cells.insert(answer_index + 1, copy.deepcopy(solved.cells[answer_index]))
+    own_ids = {nbgrader_meta(c).get("grade_id") for c in solved.cells}
+    other_release = nbformat.read(notebook_path(REPO_ROOT, "release", other_lab), as_version=4)
+    pasted = copy.deepcopy(solved)
+    pasted.cells += [c for c in other_release.cells if nbgrader_meta(c).get("grade_id") not in own_ids][:3]
 
     return {
         "good_student": (solved, Status.GRADED, total),
@@ -75,6 +85,8 @@ def build_cases(course_dir):
         "test_cell_deleted": (test_deleted, Status.REPAIRED, total),
         "test_cell_edited": (test_edited, Status.REPAIRED, 0),
         "cell_type_changed": (retyped, Status.REPAIRED, total),
+        "cells_copied": (copied, Status.REPAIRED, total),
+        "another_labs_cells_pasted": (pasted, Status.REPAIRED, total),
         "infinite_loop": (looping, Status.TIMED_OUT, total - first.points),
         "kernel_killed": (insert_cell(solved, after_second, "import os\nos._exit(1)"), Status.KERNEL_DIED,
                           first.points + second.points),
@@ -83,11 +95,10 @@ def build_cases(course_dir):
     }
 
 
-@pytest.fixture(scope="module", params=[(2, False), (1, True)], ids=["two jobs, cold kernels", "one job, warm kernels"])
-def graded_class(request, tmp_path_factory):
-    """The class of cases, graded with two jobs on cold kernels and with one on warm ones (the slow start-ups
-    shared by two workers); returns (course, cases, results, digest before)."""
-    jobs, warm = request.param
+@pytest.fixture(scope="module", params=[False, True], ids=["cold kernels", "warm kernels"])
+def graded_class(request, tmp_path_factory, grading_client):
+    """The class of cases, graded on cold kernels and on warm ones; returns (course, cases, results, digest before)."""
+    warm = request.param
     course_dir = new_course(tmp_path_factory.mktemp("bad"), labs=[LAB])
     with open(course_dir / "nbgrader_config.py", "a") as config:
         config.write(f"\nc.Execute.timeout = {CELL_SECONDS}\nc.AutogradLabs.warm_kernels = {warm}\n")
@@ -97,13 +108,14 @@ def graded_class(request, tmp_path_factory):
         submit(course_dir, student, LAB, content)
     (course_dir / "submitted" / "nothing_submitted" / LAB).mkdir(parents=True)
     before = tree_digest(course_dir / "submitted")
-    results = {r.student: r for r in grade(course_dir, LAB, jobs=jobs)}
+    results = {r.student: r for r in grade(course_dir, LAB, client=grading_client)}
     return course_dir, cases, results, before
 
 
 STUDENTS = ["good_student", "not_json", "empty_file", "another_lab", "metadata_stripped", "another_lab_stripped",
             "stripped_tests_edited", "cells_deleted",
-            "test_cell_deleted", "test_cell_edited", "cell_type_changed", "infinite_loop", "kernel_killed",
+            "test_cell_deleted", "test_cell_edited", "cell_type_changed", "cells_copied",
+            "another_labs_cells_pasted", "infinite_loop", "kernel_killed",
             "sys_exit", "huge_output"]
 
 
@@ -126,6 +138,14 @@ def test_the_whole_class_is_accounted_for(graded_class):
     assert sorted(results) == sorted([*cases, "nothing_submitted"])
     assert results["nothing_submitted"].status == Status.MISSING
     assert tree_digest(course_dir / "submitted") == before
+
+
+@pytest.mark.slow
+def test_copied_and_pasted_cells_are_said(graded_class):
+    """The row says which graded cells were copied, and that another lab's cells were kept as the student's own."""
+    results = graded_class[2]
+    assert "were copied; only the last copy is graded" in results["cells_copied"].message
+    assert "carried another notebook's grading metadata" in results["another_labs_cells_pasted"].message
 
 
 @pytest.mark.slow

@@ -20,10 +20,10 @@ from autograd_labs.exercises import exercises, nbgrader_meta, with_solutions
 from autograd_labs.grading.grade import grade
 from autograd_labs.release import generate
 from autograd_labs.results import Status
-from autograd_labs.testing import LABS
+from autograd_labs.testing import QUICK_LAB
 from autograd_labs.testing.notebooks import read_notebook, submit
 
-LAB = LABS[0]
+LAB = QUICK_LAB
 
 
 def class_of_four(course_dir):
@@ -81,11 +81,11 @@ def test_scores_match_serial_nbgrader(graded_in_parallel, generated, tmp_path):
 
 
 @pytest.mark.slow
-def test_regrading_is_idempotent(graded_in_parallel):
+def test_regrading_is_idempotent(graded_in_parallel, grading_client):
     """Grading the same class again leaves the same gradebook: no lost, doubled or changed rows."""
     course_dir, students, results = graded_in_parallel
     before = gradebook_rows(course_dir)
-    again = grade(course_dir, LAB, jobs=1)
+    again = grade(course_dir, LAB, client=grading_client)
     assert [(r.student, r.status, r.score) for r in again] == [(r.student, r.status, r.score) for r in results]
     assert gradebook_rows(course_dir) == before
     assert before[1] == len(students)

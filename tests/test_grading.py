@@ -10,7 +10,7 @@ from autograd_labs.course import REPO_ROOT, notebook_path
 from autograd_labs.example_class import grade_example_class, partial_ids
 from autograd_labs.exercises import exercises
 from autograd_labs.results import Status
-from autograd_labs.testing import LABS
+from autograd_labs.testing import LABS, QUICK_LAB
 from autograd_labs.testing.class_run import EXAMPLE_PARTIAL
 from autograd_labs.testing.notebooks import read_notebook, tree_digest
 
@@ -56,13 +56,13 @@ def test_example_partial_scores_its_points(lab_results, lab):
 
 
 @pytest.mark.slow
-def test_example_class(tmp_path):
+def test_example_class(tmp_path, grading_client):
     """`make grade`'s example class, end to end for one lab: solution full marks, blank 0, partial exactly its
     points, feedback for each and the CSV; examples/ unchanged. (Every lab's partial is judged above.)"""
-    lab = LABS[0]
+    lab = QUICK_LAB
     course_dir, release_dir = tmp_path / "course", tmp_path / "release"
     before = tree_digest(REPO_ROOT / "examples")
-    results = grade_example_class(REPO_ROOT, course_dir, release_dir, labs=[lab])
+    results = grade_example_class(REPO_ROOT, course_dir, release_dir, labs=[lab], client=grading_client)
     scores = {(r.student, r.lab): (r.status, r.score, r.max_score) for r in results}
     source = nbformat.read(notebook_path(REPO_ROOT, "source", lab), as_version=4)
     points = {e.grade_id: e.points for e in exercises(source)}

@@ -22,10 +22,10 @@ from autograd_labs.grading.grade import grade
 from autograd_labs.nbgrader_plugins import HideHiddenTests
 from autograd_labs.release import generate
 from autograd_labs.results import Status
-from autograd_labs.testing import LABS
+from autograd_labs.testing import QUICK_LAB
 from autograd_labs.testing.notebooks import insert_cell, read_notebook, submit, tree_digest
 
-LAB = LABS[0]
+LAB = QUICK_LAB
 # What a student's cell may display: HTML that would run script in the page an instructor or student opens.
 HOSTILE_HTML = "<script>alert('from a student')</script><img src=x onerror=\"alert('from an image')\">"
 
@@ -47,7 +47,7 @@ def visible_text(page: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def graded_class(tmp_path_factory):
+def graded_class(tmp_path_factory, grading_client):
     """A course with a partly right, a blank, a broken and an absent student, graded and with feedback."""
     course_dir = new_course(tmp_path_factory.mktemp("course"), labs=[LAB])
     generate(course_dir, [LAB])
@@ -60,7 +60,7 @@ def graded_class(tmp_path_factory):
     submit(course_dir, "blank", LAB, release)
     submit(course_dir, "broken", LAB, b"{ this is not a notebook")
     (course_dir / "submitted" / "absent").mkdir(parents=True)
-    results = grade(course_dir, LAB, jobs=2)
+    results = grade(course_dir, LAB, client=grading_client)
     generate_feedback(course_dir, LAB)
     return course_dir, results
 
@@ -149,7 +149,7 @@ def canvas_zip(path, submissions: dict[str, bytes]):
     return path
 
 
-def test_collect_from_a_zip_download(tmp_path):
+def test_collect_from_a_zip_download(tmp_path, grading_client):
     """collect --zip puts each student's notebook at submitted/<student>/<lab>/<lab>.ipynb, unchanged."""
     course_dir = new_course(tmp_path / "course", labs=[LAB])
     generate(course_dir, [LAB])
@@ -159,12 +159,12 @@ def test_collect_from_a_zip_download(tmp_path):
     assert notebook_path(course_dir, "submitted", LAB, "ada").read_bytes() == release
     assert b"MY CODE" in notebook_path(course_dir, "submitted", LAB, "ben").read_bytes()
     before = tree_digest(course_dir / "submitted")
-    assert [r.status for r in grade(course_dir, LAB, jobs=1)] == [Status.GRADED, Status.GRADED]
+    assert [r.status for r in grade(course_dir, LAB, client=grading_client)] == [Status.GRADED, Status.GRADED]
     assert tree_digest(course_dir / "submitted") == before
 
 
 @pytest.mark.slow
-def test_a_resubmission_in_the_zip_counts_once_the_newest(tmp_path):
+def test_a_resubmission_in_the_zip_counts_once_the_newest(tmp_path, grading_client):
     """Two notebooks of one student: the newer counts, the row says which, and the download is kept unchanged."""
     course_dir = new_course(tmp_path / "course", labs=[LAB])
     generate(course_dir, [LAB])
@@ -187,7 +187,7 @@ def test_a_resubmission_in_the_zip_counts_once_the_newest(tmp_path):
     assert notebook_path(course_dir, "submitted", LAB, "cy").read_bytes() == blank
     kept = course_dir / "downloaded" / LAB / "original" / "download.zip"
     assert hashlib.sha256(kept.read_bytes()).hexdigest() == digest
-    rows = {r.student: r for r in grade(course_dir, LAB, jobs=1)}
+    rows = {r.student: r for r in grade(course_dir, LAB, client=grading_client)}
     total = sum(e.points for e in exercises(source))
     assert (rows["ada"].status, rows["ada"].score) == (Status.GRADED, total)
     assert "ada_1001_5001" in rows["ada"].message and rows["ben"].message == ""

@@ -12,10 +12,10 @@ from autograd_labs.course import CourseProblem, new_course, notebook_path, tool_
 from autograd_labs.grading.grade import failure_log, grade
 from autograd_labs.release import generate
 from autograd_labs.results import Status, ledger_path
-from autograd_labs.testing import LABS
+from autograd_labs.testing import QUICK_LAB
 from autograd_labs.testing.notebooks import read_notebook, submit
 
-LAB = LABS[0]
+LAB = QUICK_LAB
 UNREACHABLE = "postgresql+psycopg://grader:s3cret@127.0.0.1:1/gradebook"  # nothing listens on port 1
 
 
@@ -73,7 +73,7 @@ def test_a_missing_release_notebook_stops_the_run(course):
 
 
 @pytest.mark.slow
-def test_a_bug_of_ours_is_grading_failed_with_its_traceback_logged(course, monkeypatch):
+def test_a_bug_of_ours_is_grading_failed_with_its_traceback_logged(course, monkeypatch, grading_client):
     """A bug while preparing one student: that row says `grading failed` and names the log holding the
     traceback; the other student is graded as usual."""
     real_sanitize = grading_module.sanitize
@@ -84,7 +84,7 @@ def test_a_bug_of_ours_is_grading_failed_with_its_traceback_logged(course, monke
         return real_sanitize(config, lab, student, text)
 
     monkeypatch.setattr(grading_module, "sanitize", buggy_for_ada)
-    rows = {r.student: r for r in grade(course, LAB, jobs=1)}
+    rows = {r.student: r for r in grade(course, LAB, client=grading_client)}
     assert (rows["ada"].status, rows["ben"].status) == (Status.FAILED, Status.GRADED)
     log = failure_log(course, LAB)
     assert str(log.relative_to(course)) in rows["ada"].message and "not of the submission" in rows["ada"].message

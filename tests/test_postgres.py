@@ -16,10 +16,10 @@ from autograd_labs.exercises import exercises, with_solutions
 from autograd_labs.grading.grade import grade
 from autograd_labs.release import generate
 from autograd_labs.results import Status
-from autograd_labs.testing import LABS
+from autograd_labs.testing import QUICK_LAB
 from autograd_labs.testing.notebooks import read_notebook, submit
 
-LAB = LABS[0]
+LAB = QUICK_LAB
 SERVER_BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
 
 
@@ -56,7 +56,7 @@ def postgres_url():
 
 
 @pytest.mark.slow
-def test_grading_into_postgres(postgres_url, tmp_path):
+def test_grading_into_postgres(postgres_url, tmp_path, grading_client):
     """A class is generated and graded into PostgreSQL; no SQLite file appears; the scores are exact."""
     course_dir = new_course(tmp_path / "course", labs=[LAB])
     with open(course_dir / "nbgrader_config.py", "a") as config:
@@ -67,7 +67,7 @@ def test_grading_into_postgres(postgres_url, tmp_path):
     submit(course_dir, "ada", LAB, with_solutions(release, source, [e.grade_id for e in exercises(source)]))
     submit(course_dir, "ben", LAB, with_solutions(release, source, [first.grade_id]))
 
-    results = {r.student: r for r in grade(course_dir, LAB, jobs=2)}
+    results = {r.student: r for r in grade(course_dir, LAB, client=grading_client)}
     total = sum(e.points for e in exercises(source))
     assert {s: (r.status, r.score) for s, r in results.items()} == {
         "ada": (Status.GRADED, total), "ben": (Status.GRADED, first.points)}

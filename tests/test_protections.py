@@ -13,10 +13,10 @@ from autograd_labs.course import new_course
 from autograd_labs.grading.grade import grade
 from autograd_labs.release import generate
 from autograd_labs.results import Status
-from autograd_labs.testing import LABS
+from autograd_labs.testing import QUICK_LAB
 from autograd_labs.testing.notebooks import read_notebook, submit
 
-LAB = LABS[0]
+LAB = QUICK_LAB
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ from autograd_labs.export import export
 from autograd_labs.grading.grade import grade
 from autograd_labs.release import generate
 from autograd_labs.results import Status, ledger_path
-from autograd_labs.testing import LABS
+from autograd_labs.testing import QUICK_LAB
 from autograd_labs.testing.notebooks import read_notebook, submit
 
-LAB = LABS[0]
+LAB = QUICK_LAB
 
 
 def wait_for_file(path: Path, process: subprocess.Popen, seconds: float = 30) -> None:

@@ -17,10 +17,10 @@ from autograd_labs.grading.grade import grade
 from autograd_labs.grading.worker.sandbox import pids_hierarchy
 from autograd_labs.release import generate
 from autograd_labs.results import Status
-from autograd_labs.testing import LABS
+from autograd_labs.testing import QUICK_LAB
 from autograd_labs.testing.notebooks import insert_cell, read_notebook, submit, tree_digest
 
-LAB = LABS[0]
+LAB = QUICK_LAB
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None,
                                 reason="bubblewrap is not installed: apt-get install bubblewrap")
 NEEDS_PIDS_LIMIT = {"forks_without_end"}  # the only attack the pids cgroup stops; the others need bwrap alone
@@ -67,7 +67,7 @@ def listener():
 
 
 @pytest.fixture(scope="module", params=[True, False], ids=["warm kernels", "cold kernels"])
-def attacked_class(request, tmp_path_factory, listener):
+def attacked_class(request, tmp_path_factory, listener, grading_client):
     """A class with a bystander, an honest student and one attacker per attack, graded with two jobs."""
     course_dir = new_course(tmp_path_factory.mktemp("sandbox"), labs=[LAB])
     with open(course_dir / "nbgrader_config.py", "a") as config:
@@ -84,7 +84,7 @@ def attacked_class(request, tmp_path_factory, listener):
         if student not in NEEDS_PIDS_LIMIT or pids_hierarchy() is not None:
             submit(course_dir, student, LAB, with_attack(solved, cell))
     before = tree_digest(course_dir)
-    results = {r.student: r for r in grade(course_dir, LAB, jobs=2)}
+    results = {r.student: r for r in grade(course_dir, LAB, client=grading_client)}
     return course_dir, results, before, sum(e.points for e in exercises(source))
 
 
@@ -116,7 +116,7 @@ def test_nothing_reached_the_course_or_the_network(attacked_class, listener):
 
 
 @pytest.mark.slow
-def test_without_the_sandbox_the_attack_works(tmp_path):
+def test_without_the_sandbox_the_attack_works(tmp_path, grading_client):
     """Control: with the sandbox off, the same student reads the source notebook, hidden tests included."""
     course_dir = new_course(tmp_path / "open", labs=[LAB])
     with open(course_dir / "nbgrader_config.py", "a") as config:
@@ -125,7 +125,7 @@ def test_without_the_sandbox_the_attack_works(tmp_path):
     source, release = read_notebook(course_dir, "source", LAB), read_notebook(course_dir, "release", LAB)
     solved = with_solutions(release, source, [e.grade_id for e in exercises(source)])
     submit(course_dir, "reads_source", LAB, with_attack(solved, attacks(course_dir, 1)["reads_source"]))
-    [result] = grade(course_dir, LAB, jobs=1)
+    [result] = grade(course_dir, LAB, client=grading_client)
     executed = nbformat.read(notebook_path(course_dir, "autograded", LAB, "reads_source"), as_version=4)
     attack = next(c for c in executed.cells if c.source == attacks(course_dir, 1)["reads_source"])
     assert "BEGIN HIDDEN TESTS" in "".join(o.get("text", "") for o in attack.outputs)

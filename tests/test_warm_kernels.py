@@ -185,7 +185,7 @@ def cell_grades(course_dir, lab: str, student: str) -> dict[str, tuple]:
 
 
 @pytest.mark.slow
-def test_warm_and_cold_kernels_grade_alike(class_run, tmp_path):
+def test_warm_and_cold_kernels_grade_alike(class_run, tmp_path, grading_client):
     """Every lab's full solution gets the same cell scores and outputs (kinds and streams) on cold kernels."""
     course_dir = shutil.copytree(class_run.course_dir, tmp_path / "cold", ignore=shutil.ignore_patterns(
         "submitted", "autograded", "feedback"))
@@ -193,7 +193,7 @@ def test_warm_and_cold_kernels_grade_alike(class_run, tmp_path):
         config.write("\nc.AutogradLabs.warm_kernels = False\n")
     for lab in LABS:
         submit(course_dir, "all_right", lab, read_notebook(class_run.course_dir, "submitted", lab, "all_right"))
-    results = grade_labs(course_dir, LABS)
+    results = grade_labs(course_dir, LABS, client=grading_client)
     assert {r.status for r in results} == {Status.GRADED}
     for lab in LABS:
         assert cell_grades(course_dir, lab, "all_right") == cell_grades(class_run.course_dir, lab, "all_right"), lab

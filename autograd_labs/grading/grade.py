@@ -246,9 +246,10 @@ def grade_labs(course_dir: Path, labs: list[str], students: list[str] | None = N
     They execute on `jobs` local single-threaded workers (default: one per core), or on the cluster behind
     `scheduler` (tcp://HOST:PORT), or through an open Dask `client`. The gradebook is written here alone, each
     result as soon as its notebook comes back. The labs must already be in the gradebook (generate_assignment).
-    Students default to everyone with a folder for the lab under submitted/. Workers the coordinator did not start
-    (`scheduler`, `client`) must have bubblewrap: one that lacks it refuses, and the run stops, unless
-    `no_sandbox` (the instructor's explicit choice) runs every notebook unsandboxed. Each row says which it was.
+    Students default to everyone with a folder for the lab under submitted/. Workers this process did not start
+    (`scheduler`, or a `client` of another machine's cluster) must have bubblewrap: one that lacks it refuses, and
+    the run stops, unless `no_sandbox` (the instructor's explicit choice) runs every notebook unsandboxed. Each row
+    says which it was.
     """
     os.environ["PATH"] = tool_env()["PATH"]  # nbgrader runs alembic by name
     roster = {lab: sorted(students or submitted_students(course_dir, lab)) for lab in labs}
@@ -260,10 +261,17 @@ def grade_labs(course_dir: Path, labs: list[str], students: list[str] | None = N
             client = client or stack.enter_context(dask_client(jobs, scheduler))
             return client
 
-        remote = bool(scheduler or client)
+        remote = bool(scheduler) or (client is not None and not started_here(client))
         results = execute_and_record(gradings, roster, cluster, progress, no_sandbox=no_sandbox, remote=remote)
     warn_unprotected(results.values())
     return write_ledger(course_dir, labs, roster, results)
+
+
+def started_here(client) -> bool:
+    """Whether the client's workers are a local cluster this process started (its machine, its bubblewrap)."""
+    from distributed import LocalCluster
+
+    return isinstance(getattr(client, "cluster", None), LocalCluster)
 
 
 def execute_and_record(gradings: dict[str, Grading], roster: dict[str, list[str]], cluster, progress: bool, *,

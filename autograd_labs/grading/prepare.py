@@ -35,16 +35,51 @@ def nbgrader_cells_by_id(nb) -> dict[str, object]:
     return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if nbgrader_meta(c).get("grade_id")}
 
 
-def check_is_this_lab(config: Config, lab: str, nb) -> None:
-    """Raise NotThisLab unless the submission holds at least one of the lab's graded cells."""
+def check_is_this_lab(config: Config, lab: str, nb) -> list[str]:
+    """Raise NotThisLab unless most of the submission's graded cells are the lab's; return the ids of the others.
+
+    A few cells with another notebook's grading metadata (pasted from another lab) are the student's own cells;
+    sanitize keeps them as ordinary cells. A notebook made mostly of another lab's graded cells is that lab's,
+    even when one id happens to be shared (two labs may both have a `training_step`).
+    """
     with Gradebook(db_url(config)) as gb:
-        expected = {cell.name for cell in gb.find_notebook(lab, lab).grade_cells}
+        notebook = gb.find_notebook(lab, lab)
+        graded = {cell.name for cell in notebook.grade_cells}
+        known = graded | {cell.name for cell in notebook.source_cells}
     found = set(nbgrader_cells_by_id(nb))
     if not found:
         raise NotThisLab(f"it has no grading metadata and none of its cells match {lab}'s release version "
                          "(is it another lab's notebook?)")
-    if not found & expected:
-        raise NotThisLab(f"it holds none of {lab}'s graded cells (is it another lab's notebook?)")
+    foreign = sorted(found - known)
+    if not found & graded or len(foreign) > len(found & known):
+        raise NotThisLab(f"it holds {'none' if not found & graded else 'few'} of {lab}'s graded cells "
+                         "(is it another lab's notebook?)")
+    return foreign
+
+
+def drop_grading_metadata(nb, grade_ids: list[str]) -> None:
+    """Turn the cells carrying these grade ids into ordinary cells (their nbgrader metadata removed)."""
+    for cell in nb.cells:
+        if nbgrader_meta(cell).get("grade_id") in grade_ids:
+            del cell.metadata["nbgrader"]
+
+
+def drop_duplicate_ids(nb) -> list[str]:
+    """Keep only the last cell with each grade id as graded (nbgrader's own rule); return the ids duplicated.
+
+    A student who copies a cell in Jupyter copies its grading metadata too. nbgrader's DeduplicateIds empties the
+    earlier copies' metadata, which its OverwriteCells (0.9) then fails on; removed here, they are ordinary cells.
+    """
+    seen, duplicated = set(), []
+    for cell in reversed(nb.cells):
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if not grade_id:
+            continue
+        if grade_id in seen:
+            del cell.metadata["nbgrader"]
+            duplicated.append(grade_id)
+        seen.add(grade_id)
+    return sorted(set(duplicated))
 
 
 # Another lab's release shares at most a tenth of a lab's text cells (the headings every lab has); a student's
@@ -166,7 +201,19 @@ def sanitize(config: Config, lab: str, student: str, notebook_text: str) -> Prep
             found.append(f"its grading metadata was missing, so {matched} cells were matched to the release "
                          "version by their content")
             submission = nbformat.writes(submitted)
-    check_is_this_lab(config, lab, submitted)
+    duplicated = drop_duplicate_ids(submitted)
+    if duplicated:
+        found.append(f"{'the cells' if len(duplicated) > 1 else 'the cell'} {', '.join(duplicated)} "
+                     f"{'were' if len(duplicated) > 1 else 'was'} copied; only the last copy is graded, the others "
+                     "were kept as ordinary cells")
+        submission = nbformat.writes(submitted)
+    foreign = check_is_this_lab(config, lab, submitted)
+    if foreign:
+        drop_grading_metadata(submitted, foreign)
+        found.append(f"{len(foreign)} cell{'s' if len(foreign) > 1 else ''} carried another notebook's grading "
+                     f"metadata ({', '.join(foreign)}) and {'were' if len(foreign) > 1 else 'was'} kept as "
+                     "ordinary cells")
+        submission = nbformat.writes(submitted)
     nb = nbformat.reads(nbformat.writes(submitted), as_version=4)
     resources = nbgrader_resources(config, lab, student)
     for preprocessor_class in Autograde.class_traits()["sanitize_preprocessors"].default():
