@@ -18,6 +18,7 @@ from traitlets.config import Config
 
 from autograd_labs.course import db_url, notebook_path
 from autograd_labs.exercises import defined_names, nbgrader_meta
+from autograd_labs.grading.metadata_check import with_compiled_check
 from autograd_labs.grading.worker.tamper import scan
 
 
@@ -216,6 +217,6 @@ def sanitize(config: Config, lab: str, student: str, notebook_text: str) -> Prep
         submission = nbformat.writes(submitted)
     nb = nbformat.reads(nbformat.writes(submitted), as_version=4)
     resources = nbgrader_resources(config, lab, student)
-    for preprocessor_class in Autograde.class_traits()["sanitize_preprocessors"].default():
+    for preprocessor_class in with_compiled_check(Autograde.class_traits()["sanitize_preprocessors"].default()):
         nb, resources = preprocessor_class(config=config).preprocess(nb, resources)
     return Prepared(nbformat.writes(nb), found + repairs(submitted, nb), submission, scan(nb))

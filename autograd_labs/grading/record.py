@@ -2,8 +2,9 @@
 
 nbgrader's Autograde converter runs as usual (sanitize, then its autograde preprocessors, SaveAutoGrades
 included), except that its Execute step is replaced by ReplayExecution, which copies the outputs a worker
-produced instead of running the notebook again. Scores are therefore nbgrader's own, and the gradebook has a
-single writer however many workers executed notebooks.
+produced instead of running the notebook again, and its metadata check compiles its schema once
+(metadata_check). Scores are therefore nbgrader's own, and the gradebook has a single writer however many workers
+executed notebooks.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from sqlalchemy.exc import SAWarning
 from traitlets import Unicode
 from traitlets.config import Config
+
+from autograd_labs.grading.metadata_check import with_compiled_check
 
 
 class ExecutionMismatch(ValueError):
@@ -55,8 +58,10 @@ def replay_config(config: Config, executed_dir: Path, submitted_dir: Path) -> Co
     """
     replay = Config(config)
     replay.CourseDirectory.submitted_directory = str(submitted_dir)
-    steps = Autograde.class_traits()["autograde_preprocessors"].default()
+    defaults = Autograde.class_traits()
+    steps = with_compiled_check(defaults["autograde_preprocessors"].default())
     replay.Autograde.autograde_preprocessors = [ReplayExecution if step is Execute else step for step in steps]
+    replay.Autograde.sanitize_preprocessors = with_compiled_check(defaults["sanitize_preprocessors"].default())
     replay.ReplayExecution.executed_dir = str(executed_dir)
     return replay
 
