@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from autograd_labs.course import REPO_ROOT
+from autograd_labs.results import Status
+from autograd_labs.testing import QUICK_LAB
 from autograd_labs.testing.catalogue import RIGHT, WRONG, Answer, answers, catalogue_paths, load
+from autograd_labs.testing.class_run import CANARY_PACK
 from autograd_labs.testing.packing import leak, pack, trusted
 
 CONTAINED = {
@@ -94,3 +97,16 @@ def test_a_pack_that_looks_unexpected_is_not_trusted(case):
     else:
         chosen, is_wrong, scores = [answer("r_a_0", "a")], False, {"a": 1.0, "b": 3.0, "c": 1.0}
     assert not trusted(chosen, graded, scores, MAXIMA, wrong=is_wrong)
+
+
+@pytest.mark.slow
+def test_an_untrusted_pack_is_graded_again_answer_by_answer(class_run):
+    """The canary pack (two right answers, its kernel killed before their tests) is not trusted: each answer is
+    graded again in a notebook of its own, and that verdict, full marks, is the one reported."""
+    if QUICK_LAB not in class_run.canary:
+        pytest.skip(f"{QUICK_LAB} is not among the labs of this run")
+    verdicts = class_run.canary[QUICK_LAB]
+    assert class_run.results[QUICK_LAB, CANARY_PACK].status == Status.KERNEL_DIED
+    assert len(verdicts) == 2 and {(QUICK_LAB, key) for key in verdicts} <= class_run.regraded
+    assert [(v.student, v.status, v.score) for v in verdicts.values()] == [
+        (key, Status.GRADED, v.answer.max_points) for key, v in verdicts.items()]

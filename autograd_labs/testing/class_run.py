@@ -5,11 +5,13 @@ the release version handed in unchanged (`blank_release`), the example class's p
 (`example_partial`), the catalogued wrong answers and correct alternatives, several exercises' answers to a
 notebook (`wrong_pack_<k>`, `right_pack_<k>`; see packing) or one alone (`wrong_<grade_id>_<n>`); for the
 first lab, a student who rebinds `torch.allclose` (`tamper_flagged`) and an honest classmate
-(`tamper_bystander`). Grading them together keeps both workers busy to the end and starts the cluster, and each
-worker's warm-kernel template, once.
+(`tamper_bystander`); for QUICK_LAB, a pack of two right answers whose kernel dies before their tests run
+(`canary_pack`), so that it is not trusted and its answers (`canary_*`) are graded again alone. Grading them
+together keeps both workers busy to the end and starts the cluster, and each worker's warm-kernel template, once.
 """
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import shutil
 import sys
@@ -19,11 +21,12 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from autograd_labs.course import REPO_ROOT, db_url, load_course_config
+from autograd_labs.course import REPO_ROOT, db_url, load_course_config, notebook_path
 from autograd_labs.example_class import EXAMPLES_DIR
 from autograd_labs.exercises import exercises, with_solutions
 from autograd_labs.grading.grade import grade_labs
 from autograd_labs.results import Status, StudentResult
+from autograd_labs.testing import QUICK_LAB
 from autograd_labs.testing.catalogue import (
     RIGHT,
     WRONG,
@@ -32,15 +35,17 @@ from autograd_labs.testing.catalogue import (
     attacked,
     catalogue_paths,
     load,
-    solved_notebook,
     with_answers,
 )
-from autograd_labs.testing.notebooks import read_notebook, submit
+from autograd_labs.testing.notebooks import cell_index, insert_cell, read_notebook, submit
 from autograd_labs.testing.packing import pack, trusted
 
 TAMPER_CELL = "torch.allclose = lambda *args, **kwargs: True"
 EXAMPLE_PARTIAL = "example_partial"  # the example class's partial submission, as committed under examples/
+CANARY_PACK = "canary_pack"
+KILL_KERNEL = "import os\nos._exit(1)"
 KINDS = {WRONG: "wrong", RIGHT: "right"}
+CANARY = "canary"  # the kind of the canary pack's answers (right answers, kept apart from the catalogue's verdicts)
 
 
 @dataclass
@@ -58,17 +63,42 @@ class Verdict:
 @dataclass
 class ClassRun:
     """A graded class: its course directory, each (lab, student)'s result, and the verdict on every catalogued
-    answer, per lab and answer key (`wrong`, `right`); `regraded` names the answers a pack could not vouch for."""
+    answer, per lab and answer key (`wrong`, `right`, and the canary pack's `canary`); `regraded` holds the
+    (lab, answer key) of those a pack could not vouch for."""
 
     course_dir: Path
     results: dict[tuple[str, str], StudentResult]
     wrong: dict[str, dict[str, Verdict]] = field(default_factory=dict)
     right: dict[str, dict[str, Verdict]] = field(default_factory=dict)
-    regraded: list[str] = field(default_factory=list)
+    canary: dict[str, dict[str, Verdict]] = field(default_factory=dict)
+    regraded: set[tuple[str, str]] = field(default_factory=set)
 
     def lab(self, lab: str) -> dict[str, StudentResult]:
         """Return {student: result} for one lab."""
         return {student: result for (name, student), result in self.results.items() if name == lab}
+
+
+@dataclass
+class LabFiles:
+    """What the class is built from for one lab, read once: its source and release notebooks and exercises."""
+
+    source: nbformat.NotebookNode
+    release: nbformat.NotebookNode
+    exercises: list
+
+    @property
+    def maxima(self) -> dict[str, float]:
+        return {e.grade_id: e.points for e in self.exercises}
+
+    def solved(self, grade_ids: list[str] | None = None):
+        """The release version with these exercises' solutions filled in (default: all)."""
+        ids = [e.grade_id for e in self.exercises] if grade_ids is None else grade_ids
+        return with_solutions(self.release, self.source, ids)
+
+
+def read_lab(course_dir: Path, lab: str) -> LabFiles:
+    source = read_notebook(course_dir, "source", lab)
+    return LabFiles(source, read_notebook(course_dir, "release", lab), exercises(source))
 
 
 def catalogue_answers(course_dir: Path, lab: str, kind: str) -> list[Answer]:
@@ -77,29 +107,43 @@ def catalogue_answers(course_dir: Path, lab: str, kind: str) -> list[Answer]:
     return answers(course_dir, lab, load(paths[0]), KINDS[kind]) if paths else []
 
 
-def plan(course_dir: Path, labs: list[str]) -> tuple[dict[str, dict], dict[tuple[str, str], dict[str, list[Answer]]]]:
+def canary(files: LabFiles, right: list[Answer]) -> tuple[list[Answer], nbformat.NotebookNode]:
+    """Return two right answers of different exercises, renamed canary_*, and a pack of them whose kernel dies
+    just before the first of their exercises' tests."""
+    chosen = [dataclasses.replace(a, key=f"canary_{a.key}") for a in {a.grade_id: a for a in right}.values()][:2]
+    nb = with_answers(files.solved(), chosen)
+    tests = [cell_index(nb, test_id) for e in files.exercises if e.grade_id in {a.grade_id for a in chosen}
+             for test_id in e.test_ids]
+    return chosen, insert_cell(nb, min(tests), KILL_KERNEL)
+
+
+def plan(course_dir: Path, labs: list[str], files: dict[str, LabFiles]
+         ) -> tuple[dict[str, dict], dict[tuple[str, str], dict[str, list[Answer]]]]:
     """Return ({lab: {student: notebook}}, {(lab, kind): {student: the answers in that student's notebook}})."""
     notebooks, packs = {}, {}
     for lab in labs:
-        source, release = read_notebook(course_dir, "source", lab), read_notebook(course_dir, "release", lab)
-        ids = [e.grade_id for e in exercises(source)]
-        solved = solved_notebook(course_dir, lab)
-        students = {"all_right": solved, "blank_release": release,
-                    EXAMPLE_PARTIAL: nbformat.read(REPO_ROOT / EXAMPLES_DIR / "submitted" / "partial" / lab /
-                                                   f"{lab}.ipynb", as_version=4)}
-        students |= {f"only_{grade_id}": with_solutions(release, source, [grade_id]) for grade_id in ids}
+        lab_files = files[lab]
+        solved = lab_files.solved()
+        partial = notebook_path(REPO_ROOT / EXAMPLES_DIR, "submitted", lab, "partial")
+        students = {"all_right": solved, "blank_release": lab_files.release,
+                    EXAMPLE_PARTIAL: nbformat.read(partial, as_version=4)}
+        students |= {f"only_{e.grade_id}": lab_files.solved([e.grade_id]) for e in lab_files.exercises}
         if lab == labs[0]:
             students |= {"tamper_flagged": attacked(solved, TAMPER_CELL), "tamper_bystander": solved}
         for kind, prefix in KINDS.items():
             packs[lab, kind] = pack(catalogue_answers(course_dir, lab, kind), prefix)
             students |= {student: with_answers(solved, chosen) for student, chosen in packs[lab, kind].items()}
+        if lab == QUICK_LAB:
+            right = [answer for chosen in packs[lab, RIGHT].values() for answer in chosen]
+            chosen, students[CANARY_PACK] = canary(lab_files, right)
+            packs[lab, CANARY] = {CANARY_PACK: chosen}
         notebooks[lab] = students
     return notebooks, packs
 
 
-def exercise_scores(course_dir: Path, lab: str, students) -> dict[str, dict[str, float]]:
+def exercise_scores(course_dir: Path, lab: str, files: LabFiles, students) -> dict[str, dict[str, float]]:
     """Return {student: {grade_id of an exercise: the points its test cells earned}} from the gradebook."""
-    tests = {test_id: e.grade_id for e in exercises(read_notebook(course_dir, "source", lab)) for test_id in e.test_ids}
+    tests = {test_id: e.grade_id for e in files.exercises for test_id in e.test_ids}
     scores = {}
     with Gradebook(db_url(load_course_config(course_dir))) as gb:
         for student in students:
@@ -119,38 +163,37 @@ def grade_class(generated_course: Path, folder: Path, labs: list[str]) -> ClassR
     """Copy a course with the labs generated into folder, submit the class and grade it all in one run; answers
     of a pack that does not look exactly as expected are graded again, each alone (see packing)."""
     course_dir = Path(shutil.copytree(generated_course, folder))
-    notebooks, packs = plan(course_dir, labs)
+    files = {lab: read_lab(course_dir, lab) for lab in labs}
+    notebooks, packs = plan(course_dir, labs, files)
     for lab, students in notebooks.items():
         for student, nb in students.items():
             submit(course_dir, student, lab, nbformat.from_dict(nb))
     results = {(r.lab, r.student): r for r in grade_labs(course_dir, labs)}
     run = ClassRun(course_dir, results)
-    maxima = {lab: {e.grade_id: e.points for e in exercises(read_notebook(course_dir, "source", lab))}
-              for lab in labs}
-    scores = {lab: exercise_scores(course_dir, lab, [s for kind in KINDS for s in packs[lab, kind]]) for lab in labs}
+    scores = {lab: exercise_scores(course_dir, lab, files[lab], [s for (name, _), p in packs.items() if name == lab
+                                                                 for s in p]) for lab in labs}
     alone: dict[str, list[Answer]] = {}
     for (lab, kind), lab_packs in packs.items():
         for student, chosen in lab_packs.items():
             graded = results[lab, student].status == Status.GRADED
-            if len(chosen) > 1 and not trusted(chosen, graded, scores[lab][student], maxima[lab], kind == WRONG):
+            if len(chosen) > 1 and not trusted(chosen, graded, scores[lab][student], files[lab].maxima, kind == WRONG):
                 alone.setdefault(lab, []).extend(chosen)
     if alone:
-        solved = {lab: solved_notebook(course_dir, lab) for lab in alone}
         for lab, chosen in alone.items():
+            solved = files[lab].solved()
             for answer in chosen:
-                submit(course_dir, answer.key, lab, with_answers(solved[lab], [answer]))
+                submit(course_dir, answer.key, lab, with_answers(solved, [answer]))
         keys = sorted({a.key for chosen in alone.values() for a in chosen})
         again = [r for r in grade_labs(course_dir, list(alone), keys) if r.status != Status.MISSING]
         results |= {(r.lab, r.student): r for r in again}
         for lab, chosen in alone.items():
-            scores[lab] |= exercise_scores(course_dir, lab, [a.key for a in chosen])
-            run.regraded += [f"{lab}: {a.key}" for a in chosen]
-    regraded = set(run.regraded)
+            scores[lab] |= exercise_scores(course_dir, lab, files[lab], [a.key for a in chosen])
+            run.regraded |= {(lab, a.key) for a in chosen}
     for (lab, kind), lab_packs in packs.items():
-        verdicts = getattr(run, KINDS[kind]).setdefault(lab, {})
+        verdicts = getattr(run, KINDS.get(kind, kind)).setdefault(lab, {})
         for student, chosen in lab_packs.items():
             for answer in chosen:
-                held_by = answer.key if f"{lab}: {answer.key}" in regraded else student
+                held_by = answer.key if (lab, answer.key) in run.regraded else student
                 result = results[lab, held_by]
                 verdicts[answer.key] = Verdict(answer, held_by, result.status, result.message,
                                                scores[lab][held_by][answer.grade_id])
