@@ -4,8 +4,10 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -93,30 +95,55 @@ def course(tmp_path_factory) -> Path:
 
 
 def pytest_collection_modifyitems(items):
-    """Run the tests that judge the shared class last: every other test runs while the class is being graded."""
-    items.sort(key=lambda item: "class_run" in getattr(item, "fixturenames", ()))
+    """Run the modules that judge the shared class last, and in them the tests that do: every other test runs while
+    the class is being graded (pytest-xdist hands out whole modules in this order)."""
+    def judges(item) -> bool:
+        return "class_run" in getattr(item, "fixturenames", ())
+
+    judging_modules = {item.nodeid.split("::")[0] for item in items if judges(item)}
+    items.sort(key=lambda item: (item.nodeid.split("::")[0] in judging_modules, judges(item)))
+
+
+def shared_folder(tmp_path_factory) -> Path:
+    """Return a folder every test process of this run sees (pytest-xdist gives each worker a basetemp of its own,
+    side by side)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 @pytest.fixture(scope="session", autouse=True)
 def class_run_in_background(request, tmp_path_factory):
     """Start grading the shared class as the session begins, in a process of its own, when a test will need it.
 
-    The other tests run meanwhile; many of them leave a core idle, which the class's grading fills.
+    The other tests run meanwhile; many of them leave a core idle, which the class's grading fills. With several
+    test processes (pytest-xdist), the first to get here grades the class and the others wait for its result.
+    Yields the class's folder; its `exit_status` file appears when the grading ends.
     """
     if not any("class_run" in item.fixturenames for item in request.session.items):
         yield None
         return
+    folder = shared_folder(tmp_path_factory) / "class"
+    try:
+        folder.mkdir()  # atomic: exactly one test process grades the class
+    except FileExistsError:
+        yield folder
+        return
     for environment in ("torch_home", "strict_python3_kernel"):  # the grading process inherits what they set
         request.getfixturevalue(environment)
     course = request.getfixturevalue("course")
-    folder = tmp_path_factory.mktemp("class")
     log = (folder / "grading.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "autograd_labs.testing.class_run", str(course),
-                                str(folder / "course"), str(folder / "run.pickle"), *LABS],
-                               env=tool_env(), stdout=log, stderr=subprocess.STDOUT)
-    yield process, folder
-    if process.poll() is None:
-        process.kill()
+    status = folder / "exit_status"
+    # the shell writes the exit status once grading ends, for whichever test process waits on it
+    command = ['"$@"; echo $? > "$0.part" && mv "$0.part" "$0"', str(status), sys.executable, "-m",
+               "autograd_labs.testing.class_run", str(course), str(folder / "course"), str(folder / "run.pickle"),
+               *LABS]
+    process = subprocess.Popen(["/bin/sh", "-c", *command], env=tool_env(), stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    yield folder
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        process.wait()  # another test process may still be waiting for the class
+    elif process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)  # the shell and the grading it started
     process.wait()
     log.close()
 
@@ -124,8 +151,11 @@ def class_run_in_background(request, tmp_path_factory):
 @pytest.fixture(scope="session")
 def class_run(class_run_in_background) -> ClassRun:
     """The class every catalogue, round-trip and blank-release test judges, graded once in one Dask run."""
-    process, folder = class_run_in_background
-    if process.wait() != 0:
+    folder = class_run_in_background
+    status = folder / "exit_status"
+    while not status.exists():
+        time.sleep(0.5)
+    if status.read_text().strip() != "0":
         log = (folder / "grading.log").read_text(errors="replace")
-        pytest.fail(f"grading the shared class failed (exit {process.returncode}):\n{log[-5000:]}")
+        pytest.fail(f"grading the shared class failed (exit {status.read_text().strip()}):\n{log[-5000:]}")
     return pickle.loads((folder / "run.pickle").read_bytes())

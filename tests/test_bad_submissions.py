@@ -25,9 +25,9 @@ from autograd_labs.testing.notebooks import cell_index, insert_cell, read_notebo
 
 FILES = Path(__file__).parent / "files"
 LAB = QUICK_LAB
-# Long enough for a cold kernel's imports on a busy machine (QUICK_LAB's take about 1 s alone); the infinite loop
-# holds its worker this long.
-CELL_SECONDS = 15
+# Long enough for a cold kernel's imports on a busy machine (QUICK_LAB's take about 1 s alone; two test processes
+# and the class's grading share the cores); the infinite loop holds its worker this long.
+CELL_SECONDS = 30
 
 
 def build_cases(course_dir):
