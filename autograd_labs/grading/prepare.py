@@ -191,7 +191,7 @@ def sanitize(config: Config, lab: str, student: str, notebook_text: str) -> Prep
     Raises NotThisLab for another lab's notebook, and whatever nbgrader raises for one it cannot grade.
     """
     submitted = nbformat.reads(notebook_text, as_version=4)
-    found, submission = [], None
+    found = []  # what was changed in the student's notebook before nbgrader sees it
     if not nbgrader_cells_by_id(submitted):
         release = nbformat.read(notebook_path(Path(config.CourseDirectory.root), "release", lab), as_version=4)
         if resemblance(submitted, release) < THIS_LAB_SHARE:
@@ -201,21 +201,20 @@ def sanitize(config: Config, lab: str, student: str, notebook_text: str) -> Prep
         if matched:
             found.append(f"its grading metadata was missing, so {matched} cells were matched to the release "
                          "version by their content")
-            submission = nbformat.writes(submitted)
     duplicated = drop_duplicate_ids(submitted)
     if duplicated:
         found.append(f"{'the cells' if len(duplicated) > 1 else 'the cell'} {', '.join(duplicated)} "
                      f"{'were' if len(duplicated) > 1 else 'was'} copied; only the last copy is graded, the others "
                      "were kept as ordinary cells")
-        submission = nbformat.writes(submitted)
     foreign = check_is_this_lab(config, lab, submitted)
     if foreign:
         drop_grading_metadata(submitted, foreign)
         found.append(f"{len(foreign)} cell{'s' if len(foreign) > 1 else ''} carried another notebook's grading "
                      f"metadata ({', '.join(foreign)}) and {'were' if len(foreign) > 1 else 'was'} kept as "
                      "ordinary cells")
-        submission = nbformat.writes(submitted)
-    nb = nbformat.reads(nbformat.writes(submitted), as_version=4)
+    text = nbformat.writes(submitted)
+    submission = text if found else None  # nbgrader must then record the changed notebook, not the submitted file
+    nb = nbformat.reads(text, as_version=4)
     resources = nbgrader_resources(config, lab, student)
     for preprocessor_class in with_compiled_check(Autograde.class_traits()["sanitize_preprocessors"].default()):
         nb, resources = preprocessor_class(config=config).preprocess(nb, resources)
