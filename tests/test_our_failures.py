@@ -52,11 +52,11 @@ def test_a_gradebook_lost_during_the_run_stops_it_and_blames_nobody(course, monk
     """The gradebook breaks after the first student is prepared: the run stops, no status is written."""
     real_sanitize, prepared = grading_module.sanitize, []
 
-    def sanitize_then_break(config, lab, student, text):
+    def sanitize_then_break(config, lab, student, text, cells):
         if prepared:
             (course / "gradebook.db").write_bytes(b"this is not a database any more" * 100)
         prepared.append(student)
-        return real_sanitize(config, lab, student, text)
+        return real_sanitize(config, lab, student, text, cells)
 
     monkeypatch.setattr(grading_module, "sanitize", sanitize_then_break)
     with pytest.raises(CourseProblem, match="the gradebook .* cannot be used"):
@@ -78,10 +78,10 @@ def test_a_bug_of_ours_is_grading_failed_with_its_traceback_logged(course, monke
     traceback; the other student is graded as usual."""
     real_sanitize = grading_module.sanitize
 
-    def buggy_for_ada(config, lab, student, text):
+    def buggy_for_ada(config, lab, student, text, cells):
         if student == "ada":
             return {}["a key our code forgot"]
-        return real_sanitize(config, lab, student, text)
+        return real_sanitize(config, lab, student, text, cells)
 
     monkeypatch.setattr(grading_module, "sanitize", buggy_for_ada)
     rows = {r.student: r for r in grade(course, LAB, client=grading_client)}

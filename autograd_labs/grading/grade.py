@@ -37,7 +37,8 @@ from autograd_labs.course import (
     tool_env,
 )
 from autograd_labs.grading.cluster import dask_client
-from autograd_labs.grading.prepare import NotThisLab, Prepared, sanitize
+from autograd_labs.grading.gradebook_engine import one_engine_per_gradebook
+from autograd_labs.grading.prepare import LabCells, NotThisLab, Prepared, lab_cells, sanitize
 from autograd_labs.grading.record import autograde_replayed
 from autograd_labs.grading.worker.execute import Execution, execute_submission
 from autograd_labs.grading.worker.sandbox import SandboxRequired, bwrap
@@ -92,6 +93,17 @@ def max_score(config: Config, lab: str) -> float:
         raise gradebook_problem(config, error) from error
 
 
+def gradebook_cells(config: Config, lab: str) -> LabCells:
+    """Return the lab's cell ids from the gradebook; raise CourseProblem when they cannot be had."""
+    try:
+        return lab_cells(config, lab)
+    except MissingEntry:
+        raise CourseProblem(f"the gradebook has no notebook {lab} in {lab}: release the lab again "
+                            f"(autograd-labs release {lab})") from None
+    except SQLAlchemyError as error:
+        raise gradebook_problem(config, error) from error
+
+
 def recorded_score(config: Config, lab: str, student: str) -> float:
     """Return the student's total score for the lab from the gradebook."""
     try:
@@ -118,6 +130,7 @@ class Grading:
             raise CourseProblem(f"{release.relative_to(self.course_dir)} is missing: release the lab first "
                                 f"(autograd-labs release {lab})")
         self.max_score = max_score(self.config, lab)
+        self.cells = gradebook_cells(self.config, lab)
         self.executed_dir = Path(scratch) / "executed"
         self.submitted_dir = Path(scratch) / "submitted"
 
@@ -154,7 +167,7 @@ class Grading:
                 f"{student}: {self.submission_label(student)} is not a readable notebook ({reason}); "
                 "it was not graded"))
         try:
-            prepared = sanitize(self.config, self.lab, student, path.read_text())
+            prepared = sanitize(self.config, self.lab, student, path.read_text(), self.cells)
         except NotThisLab as error:
             return self.result(student, Status.INVALID, message=f"{student}: {self.submission_label(student)}: {error}")
         except (ValidationError, SchemaMismatchError) as error:  # the student's copy has broken grading metadata
@@ -253,7 +266,8 @@ def grade_labs(course_dir: Path, labs: list[str], students: list[str] | None = N
     """
     os.environ["PATH"] = tool_env()["PATH"]  # nbgrader runs alembic by name
     roster = {lab: sorted(students or submitted_students(course_dir, lab)) for lab in labs}
-    with tempfile.TemporaryDirectory(prefix="autograd-labs-grade-") as scratch, ExitStack() as stack:
+    with tempfile.TemporaryDirectory(prefix="autograd-labs-grade-") as scratch, ExitStack() as stack, \
+            one_engine_per_gradebook():
         gradings = {lab: Grading(course_dir, lab, Path(scratch) / lab) for lab in labs}
 
         def cluster():  # started with the first notebook to execute, which runs while the rest are prepared

@@ -49,7 +49,3 @@ class CompiledCheckCellMetadata(CheckCellMetadata):
             return super().preprocess(nb, resources)  # nbgrader logs and raises its own message
         return nb, resources
 
-
-def with_compiled_check(preprocessors: list) -> list:
-    """Return a preprocessor list with nbgrader's CheckCellMetadata replaced by CompiledCheckCellMetadata."""
-    return [CompiledCheckCellMetadata if step is CheckCellMetadata else step for step in preprocessors]

@@ -1,8 +1,9 @@
 """Prepare one submission for execution: nbgrader's own sanitize step, run by the coordinating process.
 
 The sanitize preprocessors (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
-CheckCellMetadata) restore every locked and test cell from the gradebook, hidden tests included, exactly as
-`nbgrader autograde` does before it executes. Only the coordinator reads the gradebook; workers get the result.
+CheckCellMetadata; two of them as nbgrader_steps replaces them) restore every locked and test cell from the
+gradebook, hidden tests included, exactly as `nbgrader autograde` does before it executes. Only the coordinator
+reads the gradebook; workers get the result.
 """
 from __future__ import annotations
 
@@ -13,12 +14,11 @@ from pathlib import Path
 import nbformat
 from nbgrader import utils
 from nbgrader.api import Gradebook
-from nbgrader.converters import Autograde
 from traitlets.config import Config
 
 from autograd_labs.course import db_url, notebook_path
 from autograd_labs.exercises import defined_names, nbgrader_meta
-from autograd_labs.grading.metadata_check import with_compiled_check
+from autograd_labs.grading.nbgrader_steps import duplicated_ids, sanitize_steps
 from autograd_labs.grading.worker.tamper import scan
 
 
@@ -36,17 +36,30 @@ def nbgrader_cells_by_id(nb) -> dict[str, object]:
     return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if nbgrader_meta(c).get("grade_id")}
 
 
-def check_is_this_lab(config: Config, lab: str, nb) -> list[str]:
+@dataclass(frozen=True)
+class LabCells:
+    """The ids of a lab's cells in the gradebook: its graded (test) cells and every cell it knows."""
+
+    graded: frozenset[str]
+    known: frozenset[str]
+
+
+def lab_cells(config: Config, lab: str) -> LabCells:
+    """Read the lab's cell ids from the gradebook (once per grading run: they do not change during one)."""
+    with Gradebook(db_url(config)) as gb:
+        notebook = gb.find_notebook(lab, lab)
+        graded = frozenset(cell.name for cell in notebook.grade_cells)
+        return LabCells(graded, graded | {cell.name for cell in notebook.source_cells})
+
+
+def check_is_this_lab(cells: LabCells, lab: str, nb) -> list[str]:
     """Raise NotThisLab unless most of the submission's graded cells are the lab's; return the ids of the others.
 
     A few cells with another notebook's grading metadata (pasted from another lab) are the student's own cells;
     sanitize keeps them as ordinary cells. A notebook made mostly of another lab's graded cells is that lab's,
     even when one id happens to be shared (two labs may both have a `training_step`).
     """
-    with Gradebook(db_url(config)) as gb:
-        notebook = gb.find_notebook(lab, lab)
-        graded = {cell.name for cell in notebook.grade_cells}
-        known = graded | {cell.name for cell in notebook.source_cells}
+    graded, known = cells.graded, cells.known
     found = set(nbgrader_cells_by_id(nb))
     if not found:
         raise NotThisLab(f"it has no grading metadata and none of its cells match {lab}'s release version "
@@ -63,24 +76,6 @@ def drop_grading_metadata(nb, grade_ids: list[str]) -> None:
     for cell in nb.cells:
         if nbgrader_meta(cell).get("grade_id") in grade_ids:
             del cell.metadata["nbgrader"]
-
-
-def drop_duplicate_ids(nb) -> list[str]:
-    """Keep only the last cell with each grade id as graded (nbgrader's own rule); return the ids duplicated.
-
-    A student who copies a cell in Jupyter copies its grading metadata too. nbgrader's DeduplicateIds empties the
-    earlier copies' metadata, which its OverwriteCells (0.9) then fails on; removed here, they are ordinary cells.
-    """
-    seen, duplicated = set(), []
-    for cell in reversed(nb.cells):
-        grade_id = nbgrader_meta(cell).get("grade_id")
-        if not grade_id:
-            continue
-        if grade_id in seen:
-            del cell.metadata["nbgrader"]
-            duplicated.append(grade_id)
-        seen.add(grade_id)
-    return sorted(set(duplicated))
 
 
 # Another lab's release shares at most a tenth of a lab's text cells (the headings every lab has); a student's
@@ -185,10 +180,11 @@ class Prepared:
     tampering: list[str] = field(default_factory=list)
 
 
-def sanitize(config: Config, lab: str, student: str, notebook_text: str) -> Prepared:
+def sanitize(config: Config, lab: str, student: str, notebook_text: str, cells: LabCells | None = None) -> Prepared:
     """Return the submission after nbgrader's sanitize preprocessors, with the repairs made.
 
-    Raises NotThisLab for another lab's notebook, and whatever nbgrader raises for one it cannot grade.
+    `cells` are the lab's cell ids (read from the gradebook when not given). Raises NotThisLab for another lab's
+    notebook, and whatever nbgrader raises for one it cannot grade.
     """
     submitted = nbformat.reads(notebook_text, as_version=4)
     found = []  # what was changed in the student's notebook before nbgrader sees it
@@ -201,21 +197,22 @@ def sanitize(config: Config, lab: str, student: str, notebook_text: str) -> Prep
         if matched:
             found.append(f"its grading metadata was missing, so {matched} cells were matched to the release "
                          "version by their content")
-    duplicated = drop_duplicate_ids(submitted)
-    if duplicated:
-        found.append(f"{'the cells' if len(duplicated) > 1 else 'the cell'} {', '.join(duplicated)} "
-                     f"{'were' if len(duplicated) > 1 else 'was'} copied; only the last copy is graded, the others "
-                     "were kept as ordinary cells")
-    foreign = check_is_this_lab(config, lab, submitted)
+    foreign = check_is_this_lab(cells or lab_cells(config, lab), lab, submitted)
     if foreign:
         drop_grading_metadata(submitted, foreign)
         found.append(f"{len(foreign)} cell{'s' if len(foreign) > 1 else ''} carried another notebook's grading "
                      f"metadata ({', '.join(foreign)}) and {'were' if len(foreign) > 1 else 'was'} kept as "
                      "ordinary cells")
+    copied = []  # nbgrader's sanitize (here and again when it records) keeps the last copy graded
+    duplicated = duplicated_ids(submitted)
+    if duplicated:
+        copied.append(f"{'the cells' if len(duplicated) > 1 else 'the cell'} {', '.join(duplicated)} "
+                      f"{'were' if len(duplicated) > 1 else 'was'} copied; only the last copy is graded, the others "
+                      "were kept as ordinary cells")
     text = nbformat.writes(submitted)
     submission = text if found else None  # nbgrader must then record the changed notebook, not the submitted file
     nb = nbformat.reads(text, as_version=4)
     resources = nbgrader_resources(config, lab, student)
-    for preprocessor_class in with_compiled_check(Autograde.class_traits()["sanitize_preprocessors"].default()):
+    for preprocessor_class in sanitize_steps():
         nb, resources = preprocessor_class(config=config).preprocess(nb, resources)
-    return Prepared(nbformat.writes(nb), found + repairs(submitted, nb), submission, scan(nb))
+    return Prepared(nbformat.writes(nb), found + copied + repairs(submitted, nb), submission, scan(nb))

@@ -2,9 +2,9 @@
 
 nbgrader's Autograde converter runs as usual (sanitize, then its autograde preprocessors, SaveAutoGrades
 included), except that its Execute step is replaced by ReplayExecution, which copies the outputs a worker
-produced instead of running the notebook again, and its metadata check compiles its schema once
-(metadata_check). Scores are therefore nbgrader's own, and the gradebook has a single writer however many workers
-executed notebooks.
+produced instead of running the notebook again, and two steps are replaced as prepare's are (nbgrader_steps).
+Scores are therefore nbgrader's own, and the gradebook has a single writer however many workers executed
+notebooks.
 """
 from __future__ import annotations
 
@@ -13,13 +13,12 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.apps import NbGraderAPI
-from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from sqlalchemy.exc import SAWarning
 from traitlets import Unicode
 from traitlets.config import Config
 
-from autograd_labs.grading.metadata_check import with_compiled_check
+from autograd_labs.grading.nbgrader_steps import autograde_steps, sanitize_steps
 
 
 class ExecutionMismatch(ValueError):
@@ -58,10 +57,9 @@ def replay_config(config: Config, executed_dir: Path, submitted_dir: Path) -> Co
     """
     replay = Config(config)
     replay.CourseDirectory.submitted_directory = str(submitted_dir)
-    defaults = Autograde.class_traits()
-    steps = with_compiled_check(defaults["autograde_preprocessors"].default())
-    replay.Autograde.autograde_preprocessors = [ReplayExecution if step is Execute else step for step in steps]
-    replay.Autograde.sanitize_preprocessors = with_compiled_check(defaults["sanitize_preprocessors"].default())
+    replay.Autograde.autograde_preprocessors = [ReplayExecution if step is Execute else step
+                                                for step in autograde_steps()]
+    replay.Autograde.sanitize_preprocessors = sanitize_steps()
     replay.ReplayExecution.executed_dir = str(executed_dir)
     return replay
 
