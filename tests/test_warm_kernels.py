@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import shutil
 import warnings
+from pathlib import Path
 
 import nbformat
 import psutil
@@ -153,6 +154,20 @@ def test_a_dead_template_is_restarted(template):
     with pytest.warns(RuntimeWarning, match="template died"):
         done = execute_submission("next", "lab", notebook("print(6 * 7)"), **LIMITS)
     assert (done.warm, printed(done)) == (True, ["42"])
+
+
+@pytest.mark.parametrize("warm_kernels", [True, False], ids=["warm kernels", "cold kernels"])
+def test_a_weights_cache_under_tmp_stays_visible_and_read_only(torch_home, warm_kernels):
+    """The tests keep their torch hub cache under /tmp, which each kernel's own fresh /tmp covers: the kernel still
+    sees the cache (the labs load their weights from it) and cannot write to it."""
+    checkpoint = next(Path(torch_home).rglob("*.pth"))
+    assert str(checkpoint).startswith("/tmp/")
+    run = execute_submission("s", "lab", notebook(f"import os\nprint(os.path.getsize({str(checkpoint)!r}))",
+                                                  f"open({str(checkpoint)!r}, 'ab')"), warm=warm_kernels, **LIMITS)
+    assert run.warm == warm_kernels
+    size, written = printed(run)
+    assert size == str(checkpoint.stat().st_size)
+    assert written.startswith(("OSError: [Errno 30] Read-only file system", "PermissionError")), written
 
 
 @pytest.mark.slow

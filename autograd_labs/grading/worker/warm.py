@@ -27,7 +27,7 @@ from pathlib import Path
 
 from jupyter_client.provisioning import LocalProvisioner
 
-from autograd_labs.grading.worker.sandbox import PACKAGE_DIR, bwrap_path, system_binds, torch_home
+from autograd_labs.grading.worker.sandbox import PACKAGE_DIR, bwrap_path, system_binds, torch_home, visible_paths
 from autograd_labs.grading.worker.warm_template import Channel
 
 TEMPLATE_START_SECONDS = 180
@@ -47,6 +47,11 @@ def kernel_environment(home: str, extra: dict[str, str]) -> dict[str, str]:
             "HOME": home, "LANG": "C.UTF-8", "TMPDIR": "/tmp", "TORCH_HOME": torch_home(),
             "MPLCONFIGDIR": os.path.join(home, ".matplotlib"), "MPLBACKEND": INLINE_BACKEND,
             "PYDEVD_DISABLE_FILE_VALIDATION": "1", **extra}
+
+
+def kept_under_tmp() -> list[str]:
+    """Return the read-only folders the sandbox shows under /tmp, which a kernel's fresh /tmp must not cover."""
+    return [path for path in visible_paths() if path.startswith("/tmp/")]
 
 
 class ForkedKernel:
@@ -164,8 +169,8 @@ class Template:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
             sock.connect(str(self.socket))
             channel = Channel(sock)
-            channel.send({"argv": argv, "env": env, "cwd": cwd, "hide": self.hidden(), "data_mb": data_mb,
-                          "file_mb": file_mb, "tmp_mb": TMP_MB})
+            channel.send({"argv": argv, "env": env, "cwd": cwd, "hide": self.hidden(), "keep": kept_under_tmp(),
+                          "data_mb": data_mb, "file_mb": file_mb, "tmp_mb": TMP_MB})
             keeper = self._keeper_pid(sock)
             if cgroup:
                 Path(cgroup, "cgroup.procs").write_text(str(keeper))

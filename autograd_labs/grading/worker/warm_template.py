@@ -11,8 +11,8 @@ own connection file. Nothing a student does reaches the template: each kernel is
 tensor operation, no thread and no event loop.
 
 One connection per kernel, JSON lines:
-  worker -> template   {"argv": [...], "env": {...}, "cwd": SCRATCH, "hide": [FOLDER...], "data_mb": N,
-                        "file_mb": M, "tmp_mb": T}
+  worker -> template   {"argv": [...], "env": {...}, "cwd": SCRATCH, "hide": [FOLDER...], "keep": [FOLDER...],
+                        "data_mb": N, "file_mb": M, "tmp_mb": T}
   keeper -> worker     {"keeper": PID}, sent with SCM_CREDENTIALS so the worker learns the keeper's real pid
                        (and moves it into the kernel's pids cgroup) before any namespace exists
   worker -> keeper     {"go": true}
@@ -120,18 +120,24 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int, data:
     check(libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)), f"mount {target}")
 
 
-def isolate_files(scratch: str, hide: list[str], tmp_mb: int) -> None:
-    """Mount a fresh /tmp and /dev/shm and hide the template's folders, keeping this kernel's scratch folder."""
+def isolate_files(scratch: str, hide: list[str], tmp_mb: int, keep: list[str] = ()) -> None:
+    """Mount a fresh /tmp and /dev/shm and hide the template's folders, keeping this kernel's scratch folder and the
+    read-only folders the sandbox shows under /tmp (`keep`: a torch hub cache or kernelspecs kept there)."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
-    staged = "/dev/shm"  # the scratch folder waits here while /tmp and the hidden folders are covered
-    mount(scratch, staged, None, MS_BIND | MS_REC)
+    staged = "/dev/shm"  # the kept folders wait here while /tmp and the hidden folders are covered
+    mount("tmpfs", staged, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=700")
+    folders = sorted({scratch, *keep}, key=lambda path: path.count("/"))  # a folder before the ones inside it
+    for index, folder in enumerate(folders):
+        os.mkdir(f"{staged}/{index}")
+        mount(folder, f"{staged}/{index}", None, MS_BIND | MS_REC)  # a bind keeps its source's read-only flag
     mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
     for folder in hide:
         if os.path.isdir(folder):  # one under /tmp is gone already
             mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
-    os.makedirs(scratch, exist_ok=True)
-    mount(staged, scratch, None, MS_BIND | MS_REC)
-    check(libc.umount2(staged.encode(), MNT_DETACH), "umount the staged scratch folder")
+    for index, folder in enumerate(folders):
+        os.makedirs(folder, exist_ok=True)
+        mount(f"{staged}/{index}", folder, None, MS_BIND | MS_REC)
+    check(libc.umount2(staged.encode(), MNT_DETACH), "umount the staged folders")
     mount("tmpfs", staged, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
 
 
@@ -154,7 +160,7 @@ def become_kernel(request: dict, report: int) -> None:
         for signum in FORWARDED:
             signal.signal(signum, signal.SIG_DFL)
         os.setsid()
-        isolate_files(request["cwd"], request["hide"], request["tmp_mb"])
+        isolate_files(request["cwd"], request["hide"], request["tmp_mb"], request.get("keep", []))
         for limit, megabytes in ((resource.RLIMIT_DATA, request["data_mb"]), (resource.RLIMIT_FSIZE,
                                                                                  request["file_mb"])):
             resource.setrlimit(limit, (megabytes << 20, megabytes << 20))
