@@ -1,7 +1,9 @@
-"""Round trip through nbgrader: full marks for the solution, exactly one exercise's points for one right answer."""
+"""Round trip through nbgrader: full marks for the solution, and each exercise's points for its own answer alone."""
 from __future__ import annotations
 
 import csv
+import itertools
+import math
 
 import nbformat
 import pytest
@@ -11,7 +13,7 @@ from autograd_labs.example_class import grade_example_class, partial_ids
 from autograd_labs.exercises import exercises
 from autograd_labs.results import Status
 from autograd_labs.testing import LABS, QUICK_LAB
-from autograd_labs.testing.class_run import EXAMPLE_PARTIAL
+from autograd_labs.testing.class_run import EXAMPLE_PARTIAL, separating_subsets
 from autograd_labs.testing.notebooks import read_notebook, tree_digest
 
 EXERCISES = [(lab, exercise) for lab in LABS
@@ -20,7 +22,7 @@ EXERCISES = [(lab, exercise) for lab in LABS
 
 @pytest.fixture(scope="module")
 def lab_results(class_run):
-    """Per lab, the results of a full solution and of one submission per exercise with only it solved."""
+    """Per lab, the results of the class's students (full solution, partial submissions)."""
     return {lab: class_run.lab(lab) for lab in LABS}
 
 
@@ -35,10 +37,39 @@ def test_solution_scores_max(lab_results, lab):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("lab", "exercise"), EXERCISES, ids=[f"{lab}-{e.grade_id}" for lab, e in EXERCISES])
-def test_one_right_answer_scores_its_points(lab_results, lab, exercise):
-    """A submission with exactly one exercise solved scores exactly that exercise's points."""
-    result = lab_results[lab][f"only_{exercise.grade_id}"]
-    assert (result.status, result.score) == (Status.GRADED, exercise.points), result.message
+def test_each_exercise_earns_its_points_exactly_when_solved(class_run, lab, exercise):
+    """In submissions that solve different sets of exercises (for any two, one that solves the first and leaves the
+    second blank), the exercise earns its full points where it is solved and 0 where it is blank: its credit
+    depends on its own answer alone, and no other answer makes it pass."""
+    subsets = class_run.subsets[lab]
+    assert any(exercise.grade_id in solved for solved, _ in subsets.values())
+    assert any(exercise.grade_id not in solved for solved, _ in subsets.values())
+    for student, (solved, earned) in subsets.items():
+        expected = exercise.points if exercise.grade_id in solved else 0
+        assert earned[exercise.grade_id] == expected, f"{student} solves {solved}: {earned}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lab", LABS)
+def test_partial_submissions_score_the_sum_of_their_exercises(class_run, lab):
+    """Each of those submissions is graded, and its total is the points of the exercises it solves."""
+    points = {e.grade_id: e.points for e in exercises(read_notebook(REPO_ROOT, "source", lab))}
+    for student, (solved, _) in class_run.subsets[lab].items():
+        result = class_run.results[lab, student]
+        assert (result.status, result.score) == (Status.GRADED, sum(points[i] for i in solved)), result.message
+
+
+@pytest.mark.parametrize("exercises_count", range(1, 13))
+def test_the_subsets_separate_every_pair_of_exercises(exercises_count):
+    """For any two exercises e and f, some submission solves e and leaves f blank; and no fewer submissions could
+    (every exercise needs a set of submissions that contains no other's)."""
+    ids = [f"e{i}" for i in range(exercises_count)]
+    subsets = separating_subsets(ids)
+    for e, f in itertools.permutations(ids, 2):
+        assert any(e in solved and f not in solved for solved in subsets), (e, f, subsets)
+    assert all(any(e in solved for solved in subsets) and any(e not in solved for solved in subsets) for e in ids)
+    fewer = len(subsets) - 1
+    assert fewer < 2 or math.comb(fewer, fewer // 2) < exercises_count
 
 
 @pytest.mark.slow

@@ -1,17 +1,22 @@
 """The class a test session grades once: every submission that several test modules judge, in one Dask run.
 
-Per lab: the full solution (`all_right`), one submission per exercise with only it solved (`only_<grade_id>`),
-the release version handed in unchanged (`blank_release`), the example class's partial submission
-(`example_partial`), the catalogued wrong answers and correct alternatives, several exercises' answers to a
-notebook (`wrong_pack_<k>`, `right_pack_<k>`; see packing) or one alone (`wrong_<grade_id>_<n>`); for the
-first lab, a student who rebinds `torch.allclose` (`tamper_flagged`) and an honest classmate
-(`tamper_bystander`); for QUICK_LAB, a pack of two right answers whose kernel dies before their tests run
-(`canary_pack`), so that it is not trusted and its answers (`canary_*`) are graded again alone. Grading them
+Per lab: the full solution (`all_right`), a few submissions that each solve some of the exercises (`subset_<k>`;
+for any two exercises, one of them solves the first and leaves the second blank: see separating_subsets), the
+release version handed in unchanged (`blank_release`), the example class's partial submission (`example_partial`),
+the catalogued wrong answers and correct alternatives, several exercises' answers to a notebook (`wrong_pack_<k>`,
+`right_pack_<k>`; see packing) or one alone (`wrong_<grade_id>_<n>`); for the labs that load pretrained weights,
+the full solution with an empty weights cache (`offline_weights`: the sandbox has no network, so the lab must go on
+with random weights); for the first lab, a student who rebinds `torch.allclose` (`tamper_flagged`) and an honest
+classmate (`tamper_bystander`); for QUICK_LAB, a pack of two right answers whose kernel dies before their tests
+run (`canary_pack`), so that it is not trusted and its answers (`canary_*`) are graded again alone, and the full
+solution with a cell that warns of a deprecation (`deprecation_probe`: the grader's kernels raise). Grading them
 together keeps both workers busy to the end and starts the cluster, and each worker's warm-kernel template, once.
 """
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import math
 import pickle
 import shutil
 import sys
@@ -44,6 +49,11 @@ TAMPER_CELL = "torch.allclose = lambda *args, **kwargs: True"
 EXAMPLE_PARTIAL = "example_partial"  # the example class's partial submission, as committed under examples/
 CANARY_PACK = "canary_pack"
 KILL_KERNEL = "import os\nos._exit(1)"
+DEPRECATION_PROBE = "deprecation_probe"
+OFFLINE_WEIGHTS = "offline_weights"
+EMPTY_WEIGHTS_CACHE = ("import os, tempfile\n"
+                       "os.environ['TORCH_HOME'] = tempfile.mkdtemp()  # no weights cached here, and no network")
+DEPRECATED_CALL = "import warnings\nwarnings.warn('an API on its way out', DeprecationWarning, stacklevel=1)"
 KINDS = {WRONG: "wrong", RIGHT: "right"}
 CANARY = "canary"  # the kind of the canary pack's answers (right answers, kept apart from the catalogue's verdicts)
 
@@ -64,10 +74,12 @@ class Verdict:
 class ClassRun:
     """A graded class: its course directory, each (lab, student)'s result, and the verdict on every catalogued
     answer, per lab and answer key (`wrong`, `right`, and the canary pack's `canary`); `regraded` holds the
-    (lab, answer key) of those a pack could not vouch for."""
+    (lab, answer key) of those a pack could not vouch for. `subsets` holds, per lab, each `subset_<k>` student's
+    solved exercises and the points every exercise of the lab earned in that notebook."""
 
     course_dir: Path
     results: dict[tuple[str, str], StudentResult]
+    subsets: dict[str, dict[str, tuple[list[str], dict[str, float]]]] = field(default_factory=dict)
     wrong: dict[str, dict[str, Verdict]] = field(default_factory=dict)
     right: dict[str, dict[str, Verdict]] = field(default_factory=dict)
     canary: dict[str, dict[str, Verdict]] = field(default_factory=dict)
@@ -76,6 +88,11 @@ class ClassRun:
     def lab(self, lab: str) -> dict[str, StudentResult]:
         """Return {student: result} for one lab."""
         return {student: result for (name, student), result in self.results.items() if name == lab}
+
+
+def loads_pretrained_weights(nb) -> bool:
+    """Whether a lab notebook asks torchvision for pretrained weights (which the tests' cache holds stand-ins for)."""
+    return any("ResNet18_Weights" in cell.source for cell in nb.cells)
 
 
 @dataclass
@@ -94,6 +111,20 @@ class LabFiles:
         """The release version with these exercises' solutions filled in (default: all)."""
         ids = [e.grade_id for e in self.exercises] if grade_ids is None else grade_ids
         return with_solutions(self.release, self.source, ids)
+
+
+def separating_subsets(grade_ids: list[str]) -> list[list[str]]:
+    """Return which exercises each of a few submissions solves, such that for any two exercises e and f, some
+    submission solves e and leaves f blank (so each exercise is seen solved and blank beside every other one).
+
+    Each exercise gets its own half-size subset of k submissions (the fewest k with enough of them, Sperner's
+    theorem): no exercise's subset contains another's. Six exercises need 4 submissions, seven to ten need 5.
+    """
+    k = 2
+    while math.comb(k, k // 2) < len(grade_ids):
+        k += 1
+    codes = dict(zip(grade_ids, itertools.combinations(range(k), k // 2), strict=False))  # the first n
+    return [[grade_id for grade_id, code in codes.items() if j in code] for j in range(k)]
 
 
 def read_lab(course_dir: Path, lab: str) -> LabFiles:
@@ -127,7 +158,10 @@ def plan(course_dir: Path, labs: list[str], files: dict[str, LabFiles]
         partial = notebook_path(REPO_ROOT / EXAMPLES_DIR, "submitted", lab, "partial")
         students = {"all_right": solved, "blank_release": lab_files.release,
                     EXAMPLE_PARTIAL: nbformat.read(partial, as_version=4)}
-        students |= {f"only_{e.grade_id}": lab_files.solved([e.grade_id]) for e in lab_files.exercises}
+        students |= {f"subset_{k}": lab_files.solved(solved_ids) for k, solved_ids in
+                     enumerate(separating_subsets([e.grade_id for e in lab_files.exercises]))}
+        if loads_pretrained_weights(lab_files.source):
+            students[OFFLINE_WEIGHTS] = insert_cell(solved, 0, EMPTY_WEIGHTS_CACHE)
         if lab == labs[0]:
             students |= {"tamper_flagged": attacked(solved, TAMPER_CELL), "tamper_bystander": solved}
         for kind, prefix in KINDS.items():
@@ -137,6 +171,7 @@ def plan(course_dir: Path, labs: list[str], files: dict[str, LabFiles]
             right = [answer for chosen in packs[lab, RIGHT].values() for answer in chosen]
             chosen, students[CANARY_PACK] = canary(lab_files, right)
             packs[lab, CANARY] = {CANARY_PACK: chosen}
+            students[DEPRECATION_PROBE] = insert_cell(solved, len(solved.cells), DEPRECATED_CALL)
         notebooks[lab] = students
     return notebooks, packs
 
@@ -170,8 +205,12 @@ def grade_class(generated_course: Path, folder: Path, labs: list[str]) -> ClassR
             submit(course_dir, student, lab, nbformat.from_dict(nb))
     results = {(r.lab, r.student): r for r in grade_labs(course_dir, labs)}
     run = ClassRun(course_dir, results)
+    subsets = {lab: [s for s in notebooks[lab] if s.startswith("subset_")] for lab in labs}
     scores = {lab: exercise_scores(course_dir, lab, files[lab], [s for (name, _), p in packs.items() if name == lab
-                                                                 for s in p]) for lab in labs}
+                                                                 for s in p] + subsets[lab]) for lab in labs}
+    for lab in labs:
+        solved_ids = separating_subsets([e.grade_id for e in files[lab].exercises])
+        run.subsets[lab] = {f"subset_{k}": (ids, scores[lab][f"subset_{k}"]) for k, ids in enumerate(solved_ids)}
     alone: dict[str, list[Answer]] = {}
     for (lab, kind), lab_packs in packs.items():
         for student, chosen in lab_packs.items():

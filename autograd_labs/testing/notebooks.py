@@ -58,3 +58,14 @@ def execute_locally(nb, workdir: Path, *, timeout: int = 600, kernel_name: str =
     client = NotebookClient(nb, config=unix_sockets, timeout=timeout, kernel_name=kernel_name,
                             resources={"metadata": {"path": str(workdir)}})
     return client.execute()
+
+
+def cell_errors(nb) -> list[str]:
+    """Return, for each error output of an executed notebook, "cell N (its grade id or first line): Type: message"."""
+    found = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                name = nbgrader_meta(cell).get("grade_id") or next(iter(cell.source.splitlines()), "")[:60]
+                found.append(f"cell {index} ({name}): {output.ename}: {output.evalue}")
+    return found
