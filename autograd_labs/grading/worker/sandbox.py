@@ -131,8 +131,8 @@ def process_limit(max_processes: int) -> Iterator[Path | None]:
 
 def launch_command(scratch: Path, inner: list[str], *, memory_mb: int, file_mb: int, cgroup: Path | None) -> list[str]:
     """Return the command that applies the limits, joins the cgroup, then runs `inner` in the sandbox."""
-    limits = [sys.executable, "-S", "-m", "autograd_labs.grading.worker.sandbox_launch", "--data-mb", str(memory_mb),
-              "--file-mb", str(file_mb)]
+    limits = [sys.executable, "-S", "-m", "autograd_labs.grading.worker.sandbox_launch", "--parent-pid",
+              str(os.getpid()), "--data-mb", str(memory_mb), "--file-mb", str(file_mb)]
     if cgroup is not None:
         limits += ["--cgroup", str(cgroup)]
     return [*limits, "--", *bwrap_command(scratch, inner)]
