@@ -15,6 +15,7 @@ together keeps both workers busy to the end and starts the cluster, and each wor
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 import pickle
@@ -95,24 +96,6 @@ def loads_pretrained_weights(nb) -> bool:
     return any("ResNet18_Weights" in cell.source for cell in nb.cells)
 
 
-@dataclass
-class LabFiles:
-    """What the class is built from for one lab, read once: its source and release notebooks and exercises."""
-
-    source: nbformat.NotebookNode
-    release: nbformat.NotebookNode
-    exercises: list
-
-    @property
-    def maxima(self) -> dict[str, float]:
-        return {e.grade_id: e.points for e in self.exercises}
-
-    def solved(self, grade_ids: list[str] | None = None):
-        """The release version with these exercises' solutions filled in (default: all)."""
-        ids = [e.grade_id for e in self.exercises] if grade_ids is None else grade_ids
-        return with_solutions(self.release, self.source, ids)
-
-
 def separating_subsets(grade_ids: list[str]) -> list[list[str]]:
     """Return which exercises each of a few submissions solves, such that for any two exercises e and f, some
     submission solves e and leaves f blank (so each exercise is seen solved and blank beside every other one).
@@ -125,6 +108,29 @@ def separating_subsets(grade_ids: list[str]) -> list[list[str]]:
         k += 1
     codes = dict(zip(grade_ids, itertools.combinations(range(k), k // 2), strict=False))  # the first n
     return [[grade_id for grade_id, code in codes.items() if j in code] for j in range(k)]
+
+
+@dataclass
+class LabFiles:
+    """What the class is built from for one lab, read once: its source and release notebooks and exercises."""
+
+    source: nbformat.NotebookNode
+    release: nbformat.NotebookNode
+    exercises: list
+
+    @property
+    def maxima(self) -> dict[str, float]:
+        return {e.grade_id: e.points for e in self.exercises}
+
+    @functools.cached_property
+    def subsets(self) -> dict[str, list[str]]:
+        """{`subset_<k>` student: the exercises that notebook solves} (see separating_subsets)."""
+        return {f"subset_{k}": ids for k, ids in enumerate(separating_subsets([e.grade_id for e in self.exercises]))}
+
+    def solved(self, grade_ids: list[str] | None = None):
+        """The release version with these exercises' solutions filled in (default: all)."""
+        ids = [e.grade_id for e in self.exercises] if grade_ids is None else grade_ids
+        return with_solutions(self.release, self.source, ids)
 
 
 def read_lab(course_dir: Path, lab: str) -> LabFiles:
@@ -158,8 +164,7 @@ def plan(course_dir: Path, labs: list[str], files: dict[str, LabFiles]
         partial = notebook_path(REPO_ROOT / EXAMPLES_DIR, "submitted", lab, "partial")
         students = {"all_right": solved, "blank_release": lab_files.release,
                     EXAMPLE_PARTIAL: nbformat.read(partial, as_version=4)}
-        students |= {f"subset_{k}": lab_files.solved(solved_ids) for k, solved_ids in
-                     enumerate(separating_subsets([e.grade_id for e in lab_files.exercises]))}
+        students |= {student: lab_files.solved(solved_ids) for student, solved_ids in lab_files.subsets.items()}
         if loads_pretrained_weights(lab_files.source):
             students[OFFLINE_WEIGHTS] = insert_cell(solved, 0, EMPTY_WEIGHTS_CACHE)
         if lab == labs[0]:
@@ -205,12 +210,11 @@ def grade_class(generated_course: Path, folder: Path, labs: list[str]) -> ClassR
             submit(course_dir, student, lab, nbformat.from_dict(nb))
     results = {(r.lab, r.student): r for r in grade_labs(course_dir, labs)}
     run = ClassRun(course_dir, results)
-    subsets = {lab: [s for s in notebooks[lab] if s.startswith("subset_")] for lab in labs}
     scores = {lab: exercise_scores(course_dir, lab, files[lab], [s for (name, _), p in packs.items() if name == lab
-                                                                 for s in p] + subsets[lab]) for lab in labs}
-    for lab in labs:
-        solved_ids = separating_subsets([e.grade_id for e in files[lab].exercises])
-        run.subsets[lab] = {f"subset_{k}": (ids, scores[lab][f"subset_{k}"]) for k, ids in enumerate(solved_ids)}
+                                                                 for s in p] + list(files[lab].subsets))
+              for lab in labs}
+    run.subsets = {lab: {student: (ids, scores[lab][student]) for student, ids in files[lab].subsets.items()}
+                   for lab in labs}
     alone: dict[str, list[Answer]] = {}
     for (lab, kind), lab_packs in packs.items():
         for student, chosen in lab_packs.items():
