@@ -120,7 +120,7 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int, data:
     check(libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)), f"mount {target}")
 
 
-def isolate_files(scratch: str, hide: list[str], tmp_mb: int, keep: list[str] = ()) -> None:
+def isolate_files(scratch: str, hide: list[str], tmp_mb: int, keep: list[str]) -> None:
     """Mount a fresh /tmp and /dev/shm and hide the template's folders, keeping this kernel's scratch folder and the
     read-only folders the sandbox shows under /tmp (`keep`: a torch hub cache or kernelspecs kept there)."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
@@ -160,7 +160,7 @@ def become_kernel(request: dict, report: int) -> None:
         for signum in FORWARDED:
             signal.signal(signum, signal.SIG_DFL)
         os.setsid()
-        isolate_files(request["cwd"], request["hide"], request["tmp_mb"], request.get("keep", []))
+        isolate_files(request["cwd"], request["hide"], request["tmp_mb"], request["keep"])
         for limit, megabytes in ((resource.RLIMIT_DATA, request["data_mb"]), (resource.RLIMIT_FSIZE,
                                                                                  request["file_mb"])):
             resource.setrlimit(limit, (megabytes << 20, megabytes << 20))
