@@ -110,6 +110,7 @@ class Template:
         self.threads = str(intra_op_threads)
         self.process: subprocess.Popen | None = None
         self.ready = False
+        self.kept: list[str] = []  # the read-only folders under /tmp the template was started with
 
     def environment(self) -> dict[str, str]:
         threads = {"OMP_NUM_THREADS": self.threads, "MKL_NUM_THREADS": self.threads,
@@ -123,6 +124,7 @@ class Template:
     def command(self) -> list[str]:
         """Return the bubblewrap command that runs the template: the system read-only, its folder writable."""
         # not uid 0 inside: a kernel's own user namespace may then map its uid without any capability
+        self.kept = kept_under_tmp()  # what a kernel can keep is what the template sees: decided with its binds
         command = [bwrap_path(), "--unshare-all", "--unshare-user", "--uid", str(TEMPLATE_UID),
                    "--gid", str(TEMPLATE_UID), "--die-with-parent", "--new-session", "--cap-drop", "ALL",
                    "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", *system_binds(),
@@ -169,7 +171,7 @@ class Template:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
             sock.connect(str(self.socket))
             channel = Channel(sock)
-            channel.send({"argv": argv, "env": env, "cwd": cwd, "hide": self.hidden(), "keep": kept_under_tmp(),
+            channel.send({"argv": argv, "env": env, "cwd": cwd, "hide": self.hidden(), "keep": self.kept,
                           "data_mb": data_mb, "file_mb": file_mb, "tmp_mb": TMP_MB})
             keeper = self._keeper_pid(sock)
             if cgroup:
